@@ -1,0 +1,668 @@
+"""The Neo4j store: maillage's system of record, through the official Python driver.
+
+Writes go through managed transactions (``session.execute_write``), which the driver retries
+on transient errors; an import is one transaction holding every UNWIND batch, so it lands
+whole or not at all. Analysts' queries run in sessions opened in READ access mode, so that
+Neo4j itself refuses any write, with a server-side timeout and a row cap.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import neo4j
+from neo4j import GraphDatabase
+from neo4j import exceptions as neo4j_errors
+
+from graph._records import organization_row, plain_properties, plain_value, relationship_key, relationship_row
+from graph.base import AnalysisResults, ImportSummary, Progress, QueryResult, Store, now_iso
+from graph.schema import SCHEMA_STATEMENTS
+from maillage.errors import ImportFailed, QueryRefused, StoreUnavailable
+from maillage.model import CLUSTER, LABEL_TYPES, RESULT_RELATIONSHIP_TYPES, OrganizationRecord, RelationshipRecord, cluster_id
+
+__all__ = ["Neo4jStore"]
+
+log = logging.getLogger(__name__)
+
+_UPSERT_ORGANIZATIONS = """
+UNWIND $rows AS row
+OPTIONAL MATCH (existing:Organization {id: row.id})
+WITH row,
+     CASE
+       WHEN existing IS NULL THEN 'created'
+       WHEN existing.contentHash = row.hash THEN 'unchanged'
+       ELSE 'updated'
+     END AS status
+CALL (row, status) {
+  WITH row, status
+  WHERE status <> 'unchanged'
+  MERGE (o:Organization {id: row.id})
+  SET o = row.props
+  REMOVE o:Company:Association:WorkforceCommittee:Government:Institution:Structure
+  SET o:$(row.label)
+  WITH o, row
+  OPTIONAL MATCH (o)-[stale:PART_OF]->(c:Cluster)
+  WHERE NOT c.id IN row.clusterIds
+  DELETE stale
+  WITH DISTINCT o, row
+  UNWIND row.clusters AS cluster
+  MERGE (c:Cluster {id: cluster.id})
+    ON CREATE SET c.name = cluster.name, c.type = 'cluster'
+  MERGE (o)-[p:PART_OF]->(c)
+    ON CREATE SET p = row.partOf
+  RETURN count(*) AS written
+}
+RETURN status, row.type AS type, count(*) AS n
+"""
+
+_UPSERT_RELATIONSHIPS_TO_ORGANIZATIONS = """
+UNWIND $rows AS row
+MATCH (a:Organization {id: row.source})
+MATCH (b:Organization {id: row.target})
+OPTIONAL MATCH (a)-[old]->(b)
+WHERE type(old) = row.type
+WITH row, a, b, head(collect(old)) AS old
+WITH row, a, b,
+     CASE
+       WHEN old IS NULL THEN 'created'
+       WHEN old.contentHash = row.hash THEN 'unchanged'
+       ELSE 'updated'
+     END AS status
+CALL (row, a, b, status) {
+  WITH row, a, b, status
+  WHERE status <> 'unchanged'
+  MERGE (a)-[r:$(row.type)]->(b)
+  SET r = row.props
+  RETURN count(*) AS written
+}
+RETURN status, row.type AS type, count(*) AS n
+"""
+
+_UPSERT_RELATIONSHIPS_TO_CLUSTERS = """
+UNWIND $rows AS row
+MATCH (a:Organization {id: row.source})
+MATCH (b:Cluster {id: row.target})
+OPTIONAL MATCH (a)-[old]->(b)
+WHERE type(old) = row.type
+WITH row, a, b, head(collect(old)) AS old
+WITH row, a, b,
+     CASE
+       WHEN old IS NULL THEN 'created'
+       WHEN old.contentHash = row.hash THEN 'unchanged'
+       ELSE 'updated'
+     END AS status
+CALL (row, a, b, status) {
+  WITH row, a, b, status
+  WHERE status <> 'unchanged'
+  MERGE (a)-[r:$(row.type)]->(b)
+  SET r = row.props
+  RETURN count(*) AS written
+}
+RETURN status, row.type AS type, count(*) AS n
+"""
+
+_MISSING_ENDPOINTS = """
+UNWIND $rows AS row
+OPTIONAL MATCH (a:Organization {id: row.source})
+OPTIONAL MATCH (b:Organization {id: row.target})
+OPTIONAL MATCH (c:Cluster {id: row.target})
+WITH row, a, CASE row.targetKind WHEN 'Cluster' THEN c ELSE b END AS target
+WHERE a IS NULL OR target IS NULL
+RETURN row.source AS source, row.type AS type, row.target AS target,
+       a IS NULL AS sourceMissing, target IS NULL AS targetMissing
+LIMIT 20
+"""
+
+_REMOVE_STALE_ORGANIZATIONS = """
+MATCH (o:Organization)
+WHERE o.source IN $sources AND NOT o.id IN $keep
+DETACH DELETE o
+RETURN count(*) AS n
+"""
+
+_REMOVE_STALE_RELATIONSHIPS = """
+MATCH (a:Organization)-[r]->(b)
+WHERE r.source IN $sources
+  AND NOT type(r) IN $resultTypes
+  AND coalesce(r.derived, false) = false
+  AND NOT (a.id + '|' + type(r) + '|' + b.id) IN $keep
+DELETE r
+RETURN count(*) AS n
+"""
+
+_SNAPSHOT_NODES = """
+MATCH (o:Organization)
+WHERE ($types IS NULL OR o.type IN $types)
+  AND ($clusterIds IS NULL OR EXISTS { (o)-[:PART_OF]->(c:Cluster) WHERE c.id IN $clusterIds })
+RETURN o.id AS id, properties(o) AS props
+"""
+
+_SNAPSHOT_CLUSTERS = """
+MATCH (c:Cluster)
+WHERE $clusterIds IS NULL OR c.id IN $clusterIds
+RETURN c.id AS id, properties(c) AS props
+"""
+
+_SNAPSHOT_EDGES = """
+MATCH (a:Organization)-[r]->(b)
+WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
+RETURN a.id AS source, type(r) AS type, b.id AS target, properties(r) AS props
+"""
+
+_SNAPSHOT_EDGES_FROM = """
+UNWIND $ids AS id
+MATCH (a:Organization {id: id})-[r]->(b)
+WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
+RETURN a.id AS source, type(r) AS type, b.id AS target, properties(r) AS props
+"""
+
+_COUNT_ORGANIZATIONS = """
+MATCH (o:Organization)
+RETURN o.type AS type, count(*) AS n
+"""
+
+_COUNT_CLUSTERS = "MATCH (c:Cluster) RETURN count(c) AS n"
+
+_RELATIONSHIP_TYPES = "CALL db.relationshipTypes() YIELD relationshipType RETURN relationshipType"
+
+_COUNT_RELATIONSHIPS = "MATCH ()-[r:$($type)]->() RETURN count(r) AS n"
+
+_EXISTING_IDS = """
+UNWIND $ids AS id
+OPTIONAL MATCH (o:Organization {id: id})
+OPTIONAL MATCH (c:Cluster {id: id})
+WITH id, o, c
+WHERE o IS NOT NULL OR c IS NOT NULL
+RETURN collect(id) AS ids
+"""
+
+_ORGANIZATION_NAMES = "MATCH (o:Organization) RETURN o.id AS id, o.name AS name, o.type AS type"
+
+_ORGANIZATION = "MATCH (o:Organization {id: $id}) RETURN properties(o) AS props"
+
+_DELETE_RESULTS = """
+MATCH ()-[r:SUGGESTED_PARTNER|OVERLAPS_WITH]->()
+WHERE r.analysis = $analysis
+DELETE r
+"""
+
+_DELETE_GROUPS = """
+MATCH (g:DuplicateGroup {analysis: $analysis})
+DETACH DELETE g
+"""
+
+_DELETE_RUNS = """
+MATCH (run:AnalysisRun {analysis: $analysis})
+DETACH DELETE run
+"""
+
+_CREATE_RUN = """
+CREATE (run:AnalysisRun)
+SET run = $props
+"""
+
+_CREATE_RESULT_RELATIONSHIPS = """
+UNWIND $rows AS row
+MATCH (a:Organization {id: row.source})
+MATCH (b:Organization {id: row.target})
+CREATE (a)-[r:$(row.type)]->(b)
+SET r = row.props
+RETURN count(*) AS n
+"""
+
+_CREATE_GROUPS = """
+UNWIND $rows AS row
+CREATE (g:DuplicateGroup)
+SET g = row.props
+WITH g, row
+UNWIND row.members AS member
+MATCH (o:Organization {id: member})
+CREATE (o)-[:IN_DUPLICATE_GROUP {analysis: row.props.analysis, runId: row.props.runId}]->(g)
+RETURN count(*) AS n
+"""
+
+_READ_RUN = "MATCH (run:AnalysisRun {analysis: $analysis}) RETURN properties(run) AS props"
+
+_READ_RESULT_RELATIONSHIPS = """
+MATCH (a:Organization)-[r:SUGGESTED_PARTNER|OVERLAPS_WITH]->(b:Organization)
+WHERE r.analysis = $analysis
+RETURN type(r) AS type, a.id AS source, b.id AS target, properties(r) AS props
+"""
+
+_READ_GROUPS = """
+MATCH (g:DuplicateGroup {analysis: $analysis})
+OPTIONAL MATCH (o:Organization)-[:IN_DUPLICATE_GROUP]->(g)
+WITH g, o
+ORDER BY o.id
+RETURN properties(g) AS props, collect(o.id) AS members
+"""
+
+_CLEAR = """
+MATCH (n)
+CALL (n) {
+  DETACH DELETE n
+} IN TRANSACTIONS OF 10000 ROWS
+"""
+
+
+def _native(value: Any) -> Any:
+    """Convert driver values (neo4j.time types, lists) to plain Python ones."""
+    if isinstance(value, list):
+        return [_native(v) for v in value]
+    if isinstance(value, neo4j.time.Date):
+        return value.to_native()
+    if isinstance(value, (neo4j.time.DateTime, neo4j.time.Time, neo4j.time.Duration)):
+        return value.iso_format()
+    return value
+
+
+def _native_props(props: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _native(v) for k, v in props.items()}
+
+
+def _jsonable(value: Any) -> Any:
+    """Convert a query value to JSON-friendly data for the console."""
+    if isinstance(value, neo4j.graph.Node):
+        return {
+            "_kind": "node",
+            "elementId": value.element_id,
+            "labels": sorted(value.labels),
+            "properties": {k: _jsonable(v) for k, v in value.items()},
+        }
+    if isinstance(value, neo4j.graph.Relationship):
+        return {
+            "_kind": "relationship",
+            "elementId": value.element_id,
+            "type": value.type,
+            "start": value.start_node.element_id if value.start_node is not None else None,
+            "end": value.end_node.element_id if value.end_node is not None else None,
+            "properties": {k: _jsonable(v) for k, v in value.items()},
+        }
+    if isinstance(value, neo4j.graph.Path):
+        return {
+            "_kind": "path",
+            "nodes": [_jsonable(n) for n in value.nodes],
+            "relationships": [_jsonable(r) for r in value.relationships],
+        }
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (neo4j.time.Date, neo4j.time.DateTime, neo4j.time.Time, neo4j.time.Duration)):
+        return value.iso_format()
+    if isinstance(value, (_dt.date, _dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    if hasattr(value, "x") and hasattr(value, "srid"):  # spatial point
+        return str(value)
+    return value
+
+
+def _collect_elements(value: Any, nodes: dict, rels: dict) -> None:
+    if isinstance(value, dict):
+        kind = value.get("_kind")
+        if kind == "node":
+            nodes[value["elementId"]] = value
+        elif kind == "relationship":
+            rels[value["elementId"]] = value
+        elif kind == "path":
+            for n in value["nodes"]:
+                nodes[n["elementId"]] = n
+            for r in value["relationships"]:
+                rels[r["elementId"]] = r
+        else:
+            for v in value.values():
+                _collect_elements(v, nodes, rels)
+    elif isinstance(value, list):
+        for v in value:
+            _collect_elements(v, nodes, rels)
+
+
+def _batches(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class Neo4jStore(Store):
+    """A :class:`~graph.base.Store` on a Neo4j 5 server, cluster or hosted instance.
+
+    Parameters
+    ----------
+    uri : str
+        ``bolt://``, ``neo4j://`` or ``neo4j+s://`` (and the ``+ssc`` variants).
+    user, password : str
+        Credentials.
+    database : str
+        The database to use (Community: ``neo4j``).
+    batch_size : int
+        Rows per UNWIND batch.
+    """
+
+    supports_cypher = True
+
+    def __init__(self, uri: str, *, user: str, password: str | None, database: str = "neo4j", batch_size: int = 5000):
+        self.uri = uri
+        self.database = database
+        self.batch_size = batch_size
+        self._driver = GraphDatabase.driver(uri, auth=(user, password or ""), connection_acquisition_timeout=30.0)
+        try:
+            self._driver.verify_connectivity()
+        except neo4j_errors.AuthError as err:
+            self._driver.close()
+            raise StoreUnavailable(
+                f"Neo4j at {uri} refused the credentials of user {user!r}: set NEO4J_USER and "
+                "NEO4J_PASSWORD (the local server's password is in .neo4j/password)."
+            ) from err
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.DriverError, OSError, ValueError) as err:
+            self._driver.close()
+            raise StoreUnavailable(
+                f"Neo4j is not reachable at {uri} ({err}). Start the local server with "
+                "`scripts/neo4j-local start`, or set NEO4J_URI to a running server "
+                "(or MAILLAGE_STORE=memory to work without Neo4j)."
+            ) from err
+        self.ensure_schema()
+
+    # ---- lifecycle -----------------------------------------------------------------
+    def close(self) -> None:
+        self._driver.close()
+
+    def describe(self) -> str:
+        return f"Neo4j at {self.uri} (database {self.database})"
+
+    def _session(self, mode: str = neo4j.WRITE_ACCESS, **kwargs: Any) -> neo4j.Session:
+        return self._driver.session(database=self.database, default_access_mode=mode, **kwargs)
+
+    def _read(self, query: str, **params: Any) -> list[neo4j.Record]:
+        try:
+            with self._session(neo4j.READ_ACCESS) as session:
+                return session.execute_read(lambda tx: list(tx.run(query, params)))
+        except neo4j_errors.ServiceUnavailable as err:
+            raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
+
+    def ensure_schema(self) -> None:
+        """Create the constraints and indexes of the design (idempotent) and wait for them."""
+        with self._session() as session:
+            for statement in SCHEMA_STATEMENTS:
+                session.run(statement).consume()
+            session.run("CALL db.awaitIndexes(300)").consume()
+
+    # ---- writes --------------------------------------------------------------------
+    def upsert(
+        self,
+        *,
+        organizations: Sequence[OrganizationRecord] = (),
+        relationships: Sequence[RelationshipRecord] = (),
+        source: str | None = None,
+        replace_source: bool = False,
+        import_id: str | None = None,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        import_id = import_id or uuid.uuid4().hex
+        imported_at = now_iso()
+        org_rows = [organization_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in organizations]
+        rel_rows = [relationship_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in relationships]
+        to_orgs = [r for r in rel_rows if r["targetKind"] != CLUSTER]
+        to_clusters = [r for r in rel_rows if r["targetKind"] == CLUSTER]
+        sources = sorted({r["props"]["source"] for r in org_rows + rel_rows if "source" in r["props"]} | ({source} if source else set()))
+        total = len(org_rows) + len(rel_rows)
+
+        def work(tx: neo4j.ManagedTransaction) -> ImportSummary:
+            summary = ImportSummary(import_id=import_id, source=source, imported_at=imported_at)
+            done = 0
+            for batch in _batches(org_rows, self.batch_size):
+                for rec in tx.run(_UPSERT_ORGANIZATIONS, rows=list(batch)):
+                    self._count(summary, "organizations", rec["status"], rec["type"], rec["n"])
+                done += len(batch)
+                if progress:
+                    progress(done, total)
+            for query, rows in ((_UPSERT_RELATIONSHIPS_TO_ORGANIZATIONS, to_orgs), (_UPSERT_RELATIONSHIPS_TO_CLUSTERS, to_clusters)):
+                for batch in _batches(rows, self.batch_size):
+                    written = 0
+                    for rec in tx.run(query, rows=list(batch)):
+                        self._count(summary, "relationships", rec["status"], rec["type"], rec["n"])
+                        written += rec["n"]
+                    if written != len(batch):
+                        missing = tx.run(_MISSING_ENDPOINTS, rows=list(batch)).data()
+                        detail = "; ".join(
+                            f"{m['source']} -[{m['type']}]-> {m['target']} "
+                            f"({'source' if m['sourceMissing'] else 'target'} not in the graph)"
+                            for m in missing
+                        )
+                        raise ImportFailed(
+                            f"{len(batch) - written} relationship(s) point at nodes that do not exist: {detail}. "
+                            "Nothing of this import was written; import the organizations first or fix the ids."
+                        )
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+            if replace_source and sources:
+                keep_ids = [r["id"] for r in org_rows]
+                rec = tx.run(_REMOVE_STALE_ORGANIZATIONS, sources=sources, keep=keep_ids).single()
+                summary.organizations_removed = rec["n"] if rec else 0
+                keep_keys = [relationship_key(r["source"], r["type"], r["target"]) for r in rel_rows]
+                rec = tx.run(
+                    _REMOVE_STALE_RELATIONSHIPS, sources=sources, keep=keep_keys,
+                    resultTypes=list(RESULT_RELATIONSHIP_TYPES) + ["IN_DUPLICATE_GROUP"],
+                ).single()
+                summary.relationships_removed = rec["n"] if rec else 0
+            return summary
+
+        try:
+            with self._session() as session:
+                return session.execute_write(work)
+        except ImportFailed:
+            raise
+        except neo4j_errors.Neo4jError as err:
+            raise ImportFailed(f"Neo4j refused the import ({err.code}): {err.message}. Nothing of it was written.") from err
+        except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, neo4j_errors.DriverError, OSError) as err:
+            raise ImportFailed(
+                f"Lost Neo4j at {self.uri} during the import ({err}). The transaction was not committed, so "
+                "nothing of this import is in the graph; run it again once Neo4j is back."
+            ) from err
+
+    @staticmethod
+    def _count(summary: ImportSummary, what: str, status: str, type_: str, n: int) -> None:
+        setattr(summary, f"{what}_{status}", getattr(summary, f"{what}_{status}") + n)
+        if status != "unchanged":
+            summary.by_type[type_] = summary.by_type.get(type_, 0) + n
+
+    def clear(self) -> None:
+        with self._session() as session:
+            session.run(_CLEAR).consume()
+
+    # ---- reads ---------------------------------------------------------------------
+    def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
+        cluster_ids = None if clusters is None else sorted({cluster_id(c) for c in clusters})
+        types = None if types is None else sorted(set(types))
+        G = nx.MultiDiGraph()
+        result_types = list(RESULT_RELATIONSHIP_TYPES) + ["IN_DUPLICATE_GROUP"]
+        try:
+            with self._session(neo4j.READ_ACCESS, fetch_size=10_000) as session:
+                # Stream rows straight into the graph: never hold the whole result twice.
+                for rec in session.run(_SNAPSHOT_NODES, types=types, clusterIds=cluster_ids):
+                    G.add_node(rec["id"], **_native_props(rec["props"]))
+                for rec in session.run(_SNAPSHOT_CLUSTERS, clusterIds=cluster_ids):
+                    G.add_node(rec["id"], **(_native_props(rec["props"]) | {"type": "cluster"}))
+                if cluster_ids is None and types is None:
+                    edges = session.run(_SNAPSHOT_EDGES, resultTypes=result_types)
+                else:
+                    org_ids = [n for n, d in G.nodes(data=True) if d.get("type") != "cluster"]
+                    edges = session.run(_SNAPSHOT_EDGES_FROM, ids=org_ids, resultTypes=result_types)
+                for rec in edges:
+                    target = rec["target"]
+                    if target not in G:
+                        continue
+                    props = _native_props(rec["props"])
+                    props["type"] = rec["type"]
+                    G.add_edge(rec["source"], target, key=rec["type"], **props)
+        except neo4j_errors.ServiceUnavailable as err:
+            raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
+        return G
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        nodes = {rec["type"]: rec["n"] for rec in self._read(_COUNT_ORGANIZATIONS)}
+        n_clusters = self._read(_COUNT_CLUSTERS)[0]["n"]
+        if n_clusters:
+            nodes["cluster"] = n_clusters
+        rels = {}
+        for rec in self._read(_RELATIONSHIP_TYPES):
+            t = rec["relationshipType"]
+            n = self._read(_COUNT_RELATIONSHIPS, type=t)[0]["n"]
+            if n:
+                rels[t] = n
+        return {"nodes": nodes, "relationships": rels}
+
+    def existing_ids(self, ids: Iterable[str]) -> set[str]:
+        ids = list(dict.fromkeys(ids))
+        found: set[str] = set()
+        for batch in _batches(ids, 50_000):
+            found.update(self._read(_EXISTING_IDS, ids=list(batch))[0]["ids"])
+        return found
+
+    def organization_names(self) -> list[tuple[str, str, str]]:
+        return [(r["id"], r["name"], r["type"]) for r in self._read(_ORGANIZATION_NAMES)]
+
+    def organization(self, id: str) -> dict[str, Any] | None:
+        records = self._read(_ORGANIZATION, id=id)
+        return _native_props(records[0]["props"]) if records else None
+
+    # ---- analysis results --------------------------------------------------------
+    def write_analysis_results(
+        self,
+        *,
+        analysis: str,
+        parameters: Mapping[str, Any],
+        relationships: Iterable[Mapping[str, Any]] = (),
+        groups: Iterable[Mapping[str, Any]] = (),
+    ) -> str:
+        run_id = uuid.uuid4().hex
+        started = now_iso()
+        rel_rows = []
+        for r in relationships:
+            props = plain_properties(r.get("properties", {}))
+            props.update(analysis=analysis, runId=run_id)
+            rel_rows.append({"type": r["type"], "source": str(r["source"]), "target": str(r["target"]), "props": props})
+        group_rows = []
+        for g in groups:
+            props = plain_properties(g.get("properties", {}))
+            props.update(id=f"{analysis}:{g['id']}", analysis=analysis, runId=run_id)
+            group_rows.append({"props": props, "members": [str(m) for m in g["members"]]})
+        bad = {r["type"] for r in rel_rows} - set(RESULT_RELATIONSHIP_TYPES)
+        if bad:
+            raise ValueError(f"result relationships must be {RESULT_RELATIONSHIP_TYPES}, not {sorted(bad)}")
+
+        def work(tx: neo4j.ManagedTransaction) -> str:
+            tx.run(_DELETE_RESULTS, analysis=analysis).consume()
+            tx.run(_DELETE_GROUPS, analysis=analysis).consume()
+            tx.run(_DELETE_RUNS, analysis=analysis).consume()
+            for batch in _batches(rel_rows, self.batch_size):
+                tx.run(_CREATE_RESULT_RELATIONSHIPS, rows=list(batch)).consume()
+            for batch in _batches(group_rows, self.batch_size):
+                tx.run(_CREATE_GROUPS, rows=list(batch)).consume()
+            tx.run(
+                _CREATE_RUN,
+                props={
+                    "id": run_id,
+                    "analysis": analysis,
+                    "parameters": json.dumps(plain_properties(parameters), default=str, sort_keys=True),
+                    "startedAt": started,
+                    "finishedAt": now_iso(),
+                    "resultCount": len(rel_rows) + len(group_rows),
+                },
+            ).consume()
+            return run_id
+
+        try:
+            with self._session() as session:
+                return session.execute_write(work)
+        except neo4j_errors.ServiceUnavailable as err:
+            raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
+
+    def analysis_results(self, analysis: str) -> AnalysisResults:
+        runs = self._read(_READ_RUN, analysis=analysis)
+        run = _native_props(runs[0]["props"]) if runs else None
+        rels = [
+            {"type": r["type"], "source": r["source"], "target": r["target"], "properties": _native_props(r["props"])}
+            for r in self._read(_READ_RESULT_RELATIONSHIPS, analysis=analysis)
+        ]
+        groups = [
+            {"id": r["props"]["id"], "members": r["members"], "properties": _native_props(r["props"])}
+            for r in self._read(_READ_GROUPS, analysis=analysis)
+        ]
+        return AnalysisResults(run=run, relationships=rels, groups=groups)
+
+    # ---- analysts ------------------------------------------------------------------
+    def run_query(
+        self,
+        query: str,
+        parameters: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        row_cap: int | None = None,
+    ) -> QueryResult:
+        """Run an analyst's query in a READ access-mode session: Neo4j refuses any write.
+
+        ``LOAD CSV`` is refused before it reaches the server, as a courtesy: it reads files
+        or URLs from the server's side, which a read-only console has no business doing.
+        """
+        text = query.strip()
+        if not text:
+            raise QueryRefused("The query is empty.")
+        if "LOAD CSV" in " ".join(text.upper().split()):
+            raise QueryRefused("LOAD CSV is not allowed in the console: it reads files or URLs on the server. Use `maillage load` to import data.")
+        timeout = 10.0 if timeout is None else timeout
+        row_cap = 1000 if row_cap is None else row_cap
+        params = dict(parameters or {})
+        started = time.perf_counter()
+        rows: list[list[Any]] = []
+        truncated = False
+        try:
+            with self._session(neo4j.READ_ACCESS, fetch_size=min(row_cap + 1, 10_000)) as session:
+                with session.begin_transaction(timeout=timeout) as tx:
+                    result = tx.run(text, params)
+                    columns = list(result.keys())
+                    for record in result:
+                        if len(rows) >= row_cap:
+                            truncated = True
+                            break
+                        rows.append([_jsonable(v) for v in record.values()])
+                    tx.rollback()
+        except neo4j_errors.ClientError as err:
+            code = err.code or ""
+            if code.endswith("AccessMode") or "Forbidden" in code:
+                raise QueryRefused(
+                    "This console is read-only: Neo4j refused the write "
+                    f"({err.message}). Use `maillage load` to change the graph."
+                ) from err
+            if "TransactionTimedOut" in code or "Terminated" in code:
+                raise QueryRefused(f"The query was stopped after the {timeout:g} s time limit. Add a LIMIT or a narrower MATCH.") from err
+            raise QueryRefused(f"Neo4j refused the query: {err.message}") from err
+        except neo4j_errors.TransientError as err:
+            if "TransactionTimedOut" in (err.code or "") or "Terminated" in (err.code or ""):
+                raise QueryRefused(f"The query was stopped after the {timeout:g} s time limit. Add a LIMIT or a narrower MATCH.") from err
+            raise QueryRefused(f"Neo4j could not run the query right now: {err.message}") from err
+        except neo4j_errors.DatabaseError as err:
+            raise QueryRefused(f"Neo4j failed on the query: {err.message}") from err
+        except neo4j_errors.ServiceUnavailable as err:
+            raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
+        except neo4j_errors.ResultError as err:
+            raise QueryRefused(f"The query result could not be read: {err}") from err
+        nodes: dict[str, dict[str, Any]] = {}
+        rels: dict[str, dict[str, Any]] = {}
+        _collect_elements(rows, nodes, rels)
+        return QueryResult(
+            columns=columns,
+            rows=rows,
+            truncated=truncated,
+            nodes=nodes,
+            relationships=rels,
+            elapsed_ms=(time.perf_counter() - started) * 1000,
+        )
