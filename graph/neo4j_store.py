@@ -25,88 +25,75 @@ from graph._records import organization_row, plain_properties, plain_value, rela
 from graph.base import AnalysisResults, ImportSummary, Progress, QueryResult, Store, now_iso
 from graph.schema import SCHEMA_STATEMENTS
 from maillage.errors import ImportFailed, QueryRefused, StoreUnavailable
-from maillage.model import CLUSTER, LABEL_TYPES, RESULT_RELATIONSHIP_TYPES, OrganizationRecord, RelationshipRecord, cluster_id
+from maillage.model import (
+    CLUSTER,
+    ORGANIZATION,
+    RELATIONSHIP_TYPES,
+    RESULT_RELATIONSHIP_TYPES,
+    OrganizationRecord,
+    RelationshipRecord,
+    cluster_id,
+)
 
 __all__ = ["Neo4jStore"]
 
+_ABSENT = object()
+
 log = logging.getLogger(__name__)
 
-_UPSERT_ORGANIZATIONS = """
-UNWIND $rows AS row
-OPTIONAL MATCH (existing:Organization {id: row.id})
-WITH row,
-     CASE
-       WHEN existing IS NULL THEN 'created'
-       WHEN existing.contentHash = row.hash THEN 'unchanged'
-       ELSE 'updated'
-     END AS status
-CALL (row, status) {
-  WITH row, status
-  WHERE status <> 'unchanged'
-  MERGE (o:Organization {id: row.id})
-  SET o = row.props
-  REMOVE o:Company:Association:WorkforceCommittee:Government:Institution:Structure
-  SET o:$(row.label)
-  WITH o, row
-  OPTIONAL MATCH (o)-[stale:PART_OF]->(c:Cluster)
-  WHERE NOT c.id IN row.clusterIds
-  DELETE stale
-  WITH DISTINCT o, row
-  UNWIND row.clusters AS cluster
-  MERGE (c:Cluster {id: cluster.id})
-    ON CREATE SET c.name = cluster.name, c.type = 'cluster'
-  MERGE (o)-[p:PART_OF]->(c)
-    ON CREATE SET p = row.partOf
-  RETURN count(*) AS written
-}
-RETURN status, row.type AS type, count(*) AS n
+_ORGANIZATION_HASHES = """
+UNWIND $ids AS id
+MATCH (o:Organization {id: id})
+RETURN o.id AS id, o.contentHash AS hash
 """
 
-_UPSERT_RELATIONSHIPS_TO_ORGANIZATIONS = """
+_WRITE_ORGANIZATIONS = """
 UNWIND $rows AS row
-MATCH (a:Organization {id: row.source})
-MATCH (b:Organization {id: row.target})
-OPTIONAL MATCH (a)-[old]->(b)
-WHERE type(old) = row.type
-WITH row, a, b, head(collect(old)) AS old
-WITH row, a, b,
-     CASE
-       WHEN old IS NULL THEN 'created'
-       WHEN old.contentHash = row.hash THEN 'unchanged'
-       ELSE 'updated'
-     END AS status
-CALL (row, a, b, status) {
-  WITH row, a, b, status
-  WHERE status <> 'unchanged'
-  MERGE (a)-[r:$(row.type)]->(b)
-  SET r = row.props
-  RETURN count(*) AS written
-}
-RETURN status, row.type AS type, count(*) AS n
+MERGE (o:Organization {id: row.id})
+SET o = row.props
+REMOVE o:Company:Association:WorkforceCommittee:Government:Institution:Structure
+SET o:$(row.label)
+WITH o, row
+OPTIONAL MATCH (o)-[stale:PART_OF]->(c:Cluster)
+WHERE NOT c.id IN row.clusterIds
+DELETE stale
+WITH DISTINCT o, row
+UNWIND row.clusters AS cluster
+MERGE (c:Cluster {id: cluster.id})
+  ON CREATE SET c.name = cluster.name, c.type = 'cluster'
+MERGE (o)-[p:PART_OF]->(c)
+  ON CREATE SET p = row.partOf
 """
 
-_UPSERT_RELATIONSHIPS_TO_CLUSTERS = """
+_RELATIONSHIP_HASHES_TEMPLATE = """
+UNWIND $rows AS row
+MATCH (a:Organization {id: row.source})-[r:REL_TYPE]->(b:TARGET_LABEL {id: row.target})
+RETURN row.source AS source, row.target AS target, r.contentHash AS hash
+"""
+
+_WRITE_RELATIONSHIPS_TEMPLATE = """
 UNWIND $rows AS row
 MATCH (a:Organization {id: row.source})
-MATCH (b:Cluster {id: row.target})
-OPTIONAL MATCH (a)-[old]->(b)
-WHERE type(old) = row.type
-WITH row, a, b, head(collect(old)) AS old
-WITH row, a, b,
-     CASE
-       WHEN old IS NULL THEN 'created'
-       WHEN old.contentHash = row.hash THEN 'unchanged'
-       ELSE 'updated'
-     END AS status
-CALL (row, a, b, status) {
-  WITH row, a, b, status
-  WHERE status <> 'unchanged'
-  MERGE (a)-[r:$(row.type)]->(b)
-  SET r = row.props
-  RETURN count(*) AS written
-}
-RETURN status, row.type AS type, count(*) AS n
+MATCH (b:TARGET_LABEL {id: row.target})
+MERGE (a)-[r:REL_TYPE]->(b)
+SET r = row.props
+RETURN count(*) AS n
 """
+
+
+def _per_type(template: str) -> dict[tuple[str, str], str]:
+    # One query text per (relationship type, target label), made once from fixed whitelists:
+    # MERGE with a dynamic type ($(row.type)) is about thirty times slower in Neo4j 5.26 than
+    # with a static one. No value from the data ever enters a query text; rows come as $rows.
+    return {
+        (rel_type, label): template.replace("REL_TYPE", rel_type).replace("TARGET_LABEL", label)
+        for rel_type in RELATIONSHIP_TYPES
+        for label in (ORGANIZATION, CLUSTER)
+    }
+
+
+_RELATIONSHIP_HASHES = _per_type(_RELATIONSHIP_HASHES_TEMPLATE)
+_WRITE_RELATIONSHIPS = _per_type(_WRITE_RELATIONSHIPS_TEMPLATE)
 
 _MISSING_ENDPOINTS = """
 UNWIND $rows AS row
@@ -409,37 +396,55 @@ class Neo4jStore(Store):
         imported_at = now_iso()
         org_rows = [organization_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in organizations]
         rel_rows = [relationship_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in relationships]
-        to_orgs = [r for r in rel_rows if r["targetKind"] != CLUSTER]
-        to_clusters = [r for r in rel_rows if r["targetKind"] == CLUSTER]
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for r in rel_rows:
+            groups.setdefault((r["type"], r["targetKind"]), []).append(r)
         sources = sorted({r["props"]["source"] for r in org_rows + rel_rows if "source" in r["props"]} | ({source} if source else set()))
         total = len(org_rows) + len(rel_rows)
 
         def work(tx: neo4j.ManagedTransaction) -> ImportSummary:
             summary = ImportSummary(import_id=import_id, source=source, imported_at=imported_at)
             done = 0
+            # Read the stored content hashes first and write only what is new or changed:
+            # unchanged records are not touched at all (provenance included).
             for batch in _batches(org_rows, self.batch_size):
-                for rec in tx.run(_UPSERT_ORGANIZATIONS, rows=list(batch)):
-                    self._count(summary, "organizations", rec["status"], rec["type"], rec["n"])
+                stored = {r["id"]: r["hash"] for r in tx.run(_ORGANIZATION_HASHES, ids=[row["id"] for row in batch])}
+                changed = []
+                for row in batch:
+                    old = stored.get(row["id"], _ABSENT)
+                    status = "created" if old is _ABSENT else ("unchanged" if old == row["hash"] else "updated")
+                    self._count(summary, "organizations", status, row["type"], 1)
+                    if status != "unchanged":
+                        changed.append(row)
+                if changed:
+                    tx.run(_WRITE_ORGANIZATIONS, rows=changed).consume()
                 done += len(batch)
                 if progress:
                     progress(done, total)
-            for query, rows in ((_UPSERT_RELATIONSHIPS_TO_ORGANIZATIONS, to_orgs), (_UPSERT_RELATIONSHIPS_TO_CLUSTERS, to_clusters)):
+            for key, rows in sorted(groups.items()):
                 for batch in _batches(rows, self.batch_size):
-                    written = 0
-                    for rec in tx.run(query, rows=list(batch)):
-                        self._count(summary, "relationships", rec["status"], rec["type"], rec["n"])
-                        written += rec["n"]
-                    if written != len(batch):
-                        missing = tx.run(_MISSING_ENDPOINTS, rows=list(batch)).data()
-                        detail = "; ".join(
-                            f"{m['source']} -[{m['type']}]-> {m['target']} "
-                            f"({'source' if m['sourceMissing'] else 'target'} not in the graph)"
-                            for m in missing
-                        )
-                        raise ImportFailed(
-                            f"{len(batch) - written} relationship(s) point at nodes that do not exist: {detail}. "
-                            "Nothing of this import was written; import the organizations first or fix the ids."
-                        )
+                    batch = list(batch)
+                    stored = {(r["source"], r["target"]): r["hash"] for r in tx.run(_RELATIONSHIP_HASHES[key], rows=batch)}
+                    changed = []
+                    for row in batch:
+                        old = stored.get((row["source"], row["target"]), _ABSENT)
+                        status = "created" if old is _ABSENT else ("unchanged" if old == row["hash"] else "updated")
+                        self._count(summary, "relationships", status, row["type"], 1)
+                        if status != "unchanged":
+                            changed.append(row)
+                    if changed:
+                        written = tx.run(_WRITE_RELATIONSHIPS[key], rows=changed).single()["n"]
+                        if written != len(changed):
+                            missing = tx.run(_MISSING_ENDPOINTS, rows=changed).data()
+                            detail = "; ".join(
+                                f"{m['source']} -[{m['type']}]-> {m['target']} "
+                                f"({'source' if m['sourceMissing'] else 'target'} not in the graph)"
+                                for m in missing
+                            )
+                            raise ImportFailed(
+                                f"{len(changed) - written} relationship(s) point at nodes that do not exist: {detail}. "
+                                "Nothing of this import was written; import the organizations first or fix the ids."
+                            )
                     done += len(batch)
                     if progress:
                         progress(done, total)
