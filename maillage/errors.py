@@ -9,6 +9,7 @@
     │   ├── QueryRefused (400)     the Cypher console refused or stopped a query
     │   └── NotFound (404)
     ├── AccessDenied (403)
+    │   └── LoginRequired (401)    no valid token or login: sign in first
     └── StoreError (503)           the graph store cannot do what was asked
         ├── StoreUnavailable (503) Neo4j cannot be reached
         ├── CypherUnavailable (501) the memory store has no Cypher
@@ -31,6 +32,7 @@ __all__ = [
     "QueryRefused",
     "NotFound",
     "AccessDenied",
+    "LoginRequired",
     "StoreError",
     "StoreUnavailable",
     "CypherUnavailable",
@@ -103,6 +105,12 @@ class AccessDenied(MaillageError):
     """The caller's role does not allow this."""
 
     status = 403
+
+
+class LoginRequired(AccessDenied):
+    """The caller gave no valid token or login; signing in may help."""
+
+    status = 401
 
 
 class StoreError(MaillageError):

@@ -68,6 +68,70 @@ class Settings(BaseSettings):
         5000, alias="MAILLAGE_BATCH_SIZE", ge=1, le=100_000, description="Rows per UNWIND batch when writing to Neo4j."
     )
 
+    # ---- web view (api/) ---------------------------------------------------------------
+    host: str = Field(
+        "127.0.0.1",
+        alias="MAILLAGE_HOST",
+        description="Interface the web view binds to (`maillage serve --host` overrides it). Without "
+        "MAILLAGE_TOKENS the web view has no login, so it refuses to start on a non-loopback host.",
+    )
+    port: int = Field(8000, alias="MAILLAGE_PORT", ge=1, le=65535, description="Port of the web view (`maillage serve --port` overrides it).")
+    tokens: SecretStr | None = Field(
+        None,
+        alias="MAILLAGE_TOKENS",
+        description="Access tokens of the web view and JSON API as token:role pairs separated by commas, "
+        "roles viewer < analyst < editor (e.g. 'k3y...:viewer,s3cr3t...:editor'; tokens of 16+ characters). "
+        "Unset, with no MAILLAGE_TOKENS_FILE: no login, everyone is editor, on a loopback host only.",
+    )
+    tokens_file: Path | None = Field(
+        None,
+        alias="MAILLAGE_TOKENS_FILE",
+        description="File of access tokens, one token:role per line ('#' starts a comment); added to MAILLAGE_TOKENS.",
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        alias="MAILLAGE_SECRET_KEY",
+        description="Key that signs login cookies and CSRF tokens. Unset: a random key per process "
+        "(logins end when the server restarts).",
+    )
+    session_hours: float = Field(12.0, alias="MAILLAGE_SESSION_HOURS", gt=0, le=24 * 90, description="Hours a web login lasts.")
+    secure_cookies: bool = Field(
+        False, alias="MAILLAGE_SECURE_COOKIES", description="Mark cookies Secure: set it when the web view is served over HTTPS."
+    )
+    allowed_hosts: str = Field(
+        "",
+        alias="MAILLAGE_ALLOWED_HOSTS",
+        description="Extra Host names (comma-separated) the open local demo answers to; it always answers "
+        "to localhost, 127.0.0.1 and ::1. Guards the login-free demo against DNS rebinding; "
+        "ignored when tokens are configured.",
+    )
+    upload_max_bytes: int = Field(
+        20 * 1024 * 1024,
+        alias="MAILLAGE_UPLOAD_MAX_BYTES",
+        ge=1024,
+        le=2 * 1024**3,
+        description="Largest upload (bytes, all files of one import together) the web import accepts.",
+    )
+    cache_seconds: float = Field(
+        300.0,
+        alias="MAILLAGE_CACHE_SECONDS",
+        ge=0,
+        le=86_400,
+        description="Seconds the web view keeps the graph snapshot and analysis results; imports through "
+        "the web view clear the cache at once, changes made elsewhere show after this delay.",
+    )
+    max_page_size: int = Field(
+        200, alias="MAILLAGE_MAX_PAGE_SIZE", ge=10, le=10_000, description="Most rows one page of a table or JSON list holds (?per_page= cap)."
+    )
+
+    import_max_bytes: int = Field(
+        100 * 1024 * 1024,
+        alias="MAILLAGE_IMPORT_MAX_BYTES",
+        ge=1024,
+        le=64 * 1024**3,
+        description="Largest file (bytes) `maillage load` reads; a larger one is refused before it is read.",
+    )
+
     @field_validator("neo4j_uri")
     @classmethod
     def _check_uri(cls, value: str | None) -> str | None:
