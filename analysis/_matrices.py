@@ -1,0 +1,298 @@
+"""A snapshot turned into sparse matrices and arrays once, for the pair analyses (gaps, overlaps).
+
+:func:`analysis._network.partnership_network` followed by :func:`analysis._network.adjacency`
+builds a networkx graph edge by edge and then walks it again: about 15 seconds at a million
+relationships on this machine. :func:`snapshot_matrices` reads the snapshot's edges once into
+numpy arrays and builds the same adjacency matrix with scipy (same node order, same edges, same
+summed weights; ``tests/analysis/test_gaps.py`` checks that), plus the membership incidence and
+the sector and cluster sets the pair analyses need.
+"""
+
+from __future__ import annotations
+
+import gc
+import unicodedata
+from dataclasses import dataclass, field
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from analysis._network import RESULT_TYPES, as_list
+
+__all__: list[str] = []
+
+#: Relationship types that make the source a member of the target.
+MEMBERSHIP_TYPES = frozenset({"MEMBER_OF", "PARTICIPATES_IN"})
+
+
+def fold(text: object) -> str:
+    """Return ``text`` with accents, case and surrounding spaces folded (for matching only)."""
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    return " ".join(s.casefold().split())
+
+
+def _items(value: object):
+    """:func:`as_list`, with a fast path for the lists and tuples snapshots hold."""
+    if type(value) is list or type(value) is tuple:
+        return value
+    return as_list(value)
+
+
+@dataclass
+class Tokens:
+    """A binary incidence matrix ``X`` (node × token) with the token labels.
+
+    ``labels[t]`` is the token as first seen in the data (for display); matching is on the
+    folded form (see :func:`fold`)."""
+
+    X: sp.csr_array
+    labels: list[str]
+    _bits: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def size(self) -> np.ndarray:
+        """Number of tokens of each node."""
+        return np.diff(self.X.indptr)
+
+    def bits(self) -> np.ndarray | None:
+        """Return the token sets as bitsets (``n × words`` uint64), or None when the tokens
+        shared by two or more nodes need more than 16 words: then :meth:`shared` falls back
+        to sparse products."""
+        if self._bits is None:
+            df = np.bincount(self.X.indices, minlength=len(self.labels))
+            shared = np.flatnonzero(df >= 2)  # a token held by one node is never shared
+            words = (len(shared) + 63) // 64
+            if words > 16:
+                return None
+            code = np.full(len(self.labels), -1, dtype=np.int64)
+            code[shared] = np.arange(len(shared))
+            rows = np.repeat(np.arange(self.X.shape[0]), np.diff(self.X.indptr))
+            c = code[self.X.indices]
+            keep = c >= 0
+            B = np.zeros((self.X.shape[0], max(words, 1)), dtype=np.uint64)
+            np.bitwise_or.at(B, (rows[keep], c[keep] // 64), np.left_shift(np.uint64(1), (c[keep] % 64).astype(np.uint64)))
+            self._bits = B
+        return self._bits
+
+    def shared(self, I: np.ndarray, J: np.ndarray) -> np.ndarray:
+        """Return how many tokens nodes ``I[k]`` and ``J[k]`` have in common (int array)."""
+        I = np.asarray(I, dtype=np.int64)
+        J = np.asarray(J, dtype=np.int64)
+        if len(I) == 0:
+            return np.zeros(0, dtype=np.int64)
+        B = self.bits()
+        if B is not None:
+            return np.bitwise_count(B[I] & B[J]).sum(axis=1).astype(np.int64)
+        out = np.empty(len(I), dtype=np.int64)
+        for s in range(0, len(I), 1_000_000):
+            sl = slice(s, s + 1_000_000)
+            M = self.X[I[sl]].multiply(self.X[J[sl]])
+            out[sl] = np.asarray(M.sum(axis=1)).ravel()
+        return out
+
+    def common_rows(self, I: np.ndarray, J: np.ndarray) -> list[list[str]]:
+        """Return, for each pair, the labels of the tokens both nodes hold (sorted)."""
+        if len(I) == 0:
+            return []
+        M = self.X[I].multiply(self.X[J]).tocsr()
+        M.sort_indices()
+        labels = np.asarray(self.labels, dtype=object)
+        ptr, idx = M.indptr.tolist(), M.indices
+        return [labels[idx[ptr[k]:ptr[k + 1]]].tolist() for k in range(len(I))]
+
+    def common(self, i: int, j: int) -> list[str]:
+        """Return the labels of the tokens nodes ``i`` and ``j`` share, in label order."""
+        a = self.X.indices[self.X.indptr[i]:self.X.indptr[i + 1]]
+        b = self.X.indices[self.X.indptr[j]:self.X.indptr[j + 1]]
+        return [self.labels[t] for t in np.intersect1d(a, b)]
+
+
+def token_matrix(lists: list[list], *, folded: bool = True) -> Tokens:
+    """Return the :class:`Tokens` of one token list per node (duplicates within a node drop)."""
+    labels: list[str] = []
+    code: dict[object, int] = {}
+    rows: list[int] = []
+    cols: list[int] = []
+    folds: dict[object, str] = {}
+    for i, items in enumerate(lists):
+        for item in items:
+            if folded:
+                key = folds.get(item)
+                if key is None:
+                    key = folds[item] = fold(item)
+            else:
+                key = item
+            if folded and not key:
+                continue
+            t = code.get(key)
+            if t is None:
+                t = code[key] = len(labels)
+                labels.append(str(item).strip() if folded else item)
+            rows.append(i)
+            cols.append(t)
+    # Columns in alphabetical order of the folded token, so that lists read alike every run.
+    keys = [fold(label) for label in labels] if folded else list(range(len(labels)))
+    order = sorted(range(len(labels)), key=keys.__getitem__)
+    new_code = np.empty(len(labels), dtype=np.int64)
+    new_code[order] = np.arange(len(labels))
+    labels = [labels[t] for t in order]
+    cols_a = new_code[np.asarray(cols, dtype=np.int64)] if cols else np.zeros(0, dtype=np.int64)
+    X = sp.csr_array(
+        (np.ones(len(rows)), (np.asarray(rows, dtype=np.int64), cols_a)),
+        shape=(len(lists), len(labels)),
+    )
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    return Tokens(X, labels)
+
+
+@dataclass
+class Snapshot:
+    """The non-cluster nodes of a snapshot as index arrays and sparse matrices.
+
+    Node ``i`` is ``nodes[i]`` (the order of ``G.nodes``, cluster nodes left out).
+    ``A`` is the 0/1 adjacency of the partnership network, ``W`` its summed weights (when a
+    weight attribute was asked for), ``members`` the incidence of each node's MEMBER_OF and
+    PARTICIPATES_IN targets, ``sectors`` and ``clusters`` the node's sets.
+    """
+
+    G: nx.Graph
+    nodes: list
+    index: dict
+    types: list  # canonical type or None
+    A: sp.csr_array
+    W: sp.csr_array | None
+    members: Tokens
+    sectors: Tokens
+    clusters: Tokens
+
+    @property
+    def n(self) -> int:
+        return len(self.nodes)
+
+    def name(self, i: int) -> str:
+        """Display name of node ``i``: its ``name`` attribute, else its id."""
+        name = self.G.nodes[self.nodes[i]].get("name")
+        return str(self.nodes[i]) if name is None or name != name else str(name)
+
+    def attr(self, i: int, key: str):
+        return self.G.nodes[self.nodes[i]].get(key)
+
+
+_PLAIN, _MEMBER, _SKIP = 0, 1, 2
+
+
+def _edge_arrays(G: nx.Graph, index: dict, is_cluster: set, weight: str | None):
+    """Return ``(src, dst, code, weights, part_of)`` of every edge between two non-cluster
+    nodes (code ``_MEMBER`` for memberships, ``_SKIP`` for self-loops and result edges) and
+    the ``(node index, cluster node)`` of PART_OF edges to cluster nodes."""
+    get = index.get
+    if G.is_directed():
+        # The adjacency dicts, read with comprehensions, are several times faster than
+        # G.edges(data=True) at a million edges; undirected graphs would show edges twice.
+        per_nbr = [(iu, v, kd) for u, nbrs in G.adjacency() if (iu := get(u)) is not None
+                   for v, kd in nbrs.items()]
+        if G.is_multigraph():
+            counts = np.fromiter((len(kd) for _, _, kd in per_nbr), np.int64, len(per_nbr))
+            datas = [d for _, _, kd in per_nbr for d in kd.values()]
+        else:
+            counts = np.ones(len(per_nbr), dtype=np.int64)
+            datas = [kd for _, _, kd in per_nbr]
+        src = np.repeat(np.fromiter((iu for iu, _, _ in per_nbr), np.int64, len(per_nbr)), counts)
+        targets = [v for _, v, _ in per_nbr]
+        dst = np.repeat(np.fromiter((get(v, -1) for v in targets), np.int64, len(targets)), counts)
+        target_of = np.repeat(np.arange(len(targets)), counts)
+    else:
+        edges = [(get(u, -1), get(v, -1), v, d) for u, v, d in G.edges(data=True)]
+        src = np.fromiter((e[0] for e in edges), np.int64, len(edges))
+        dst = np.fromiter((e[1] for e in edges), np.int64, len(edges))
+        targets = [e[2] for e in edges]
+        target_of = np.arange(len(edges))
+        datas = [e[3] for e in edges]
+        # An undirected edge read as (cluster, organization) still puts the organization in
+        # the cluster.
+        flip = src < 0
+        if flip.any():
+            sources = [u for u, _, _ in G.edges(data=True)]
+            for k in np.flatnonzero(flip):
+                src[k], dst[k] = dst[k], -1
+                targets[k] = sources[k]
+    codes = {t: _SKIP for t in RESULT_TYPES} | {t: _MEMBER for t in MEMBERSHIP_TYPES}
+    code = np.fromiter((codes.get(d.get("type"), _PLAIN) for d in datas), np.int8, len(datas))
+    wts = None
+    if weight is not None:
+        wts = np.fromiter(
+            (1.0 if (w := d.get(weight, 1)) is None else w for d in datas), np.float64, len(datas))
+    part_of = []
+    for k in np.flatnonzero((dst < 0) & (src >= 0) & (code != _SKIP)):
+        v = targets[target_of[k]]
+        if v in is_cluster and datas[k].get("type") == "PART_OF":
+            part_of.append((int(src[k]), v))
+    code[(src < 0) | (dst < 0) | (src == dst)] = _SKIP
+    return src, dst, code, wts, part_of
+
+
+def snapshot_matrices(G: nx.Graph, *, weight: str | None = None) -> Snapshot:
+    """Return the :class:`Snapshot` of ``G``; ``A`` equals ``adjacency(partnership_network(G))``.
+
+    Raises
+    ------
+    ValueError
+        When ``weight`` is given and a summed edge weight is not a positive number (the
+        weighted scores divide by weights and take their logarithm).
+    """
+    is_cluster = {n for n, t in G.nodes(data="type") if t == "cluster"}
+    nodes = [n for n in G.nodes if n not in is_cluster]
+    index = {n: i for i, n in enumerate(nodes)}
+    n = len(nodes)
+    types = [G.nodes[v].get("type") for v in nodes]
+    types = [t if isinstance(t, str) and t else None for t in types]
+
+    gc_was_enabled = gc.isenabled()
+    # A million edge tuples would trigger the cyclic garbage collector hundreds of times for
+    # nothing (no cycles are made here): that alone triples the time of this function.
+    gc.disable()
+    try:
+        src, dst, code, wts, part_of = _edge_arrays(G, index, is_cluster, weight)
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    keep = code == _PLAIN
+    member = code == _MEMBER
+    rows = np.concatenate([src[keep | member], dst[keep | member]])
+    cols = np.concatenate([dst[keep | member], src[keep | member]])
+    msrc, mtgt = src[member], dst[member]
+    W = None
+    if weight is not None:
+        w_a = wts[keep | member]
+        W = sp.csr_array((np.concatenate([w_a, w_a]), (rows, cols)), shape=(n, n))
+        W.sum_duplicates()
+        if W.nnz and not np.all(W.data > 0):
+            bad = np.flatnonzero(~(W.data > 0))[0]
+            r = int(np.searchsorted(W.indptr, bad, side="right") - 1)
+            raise ValueError(
+                f"Edge weights must be positive numbers; the relationships between "
+                f"{nodes[r]!r} and {nodes[W.indices[bad]]!r} sum to {W.data[bad]!r} in "
+                f"attribute {weight!r}. Fix the data or pass weight=None to count every "
+                "relationship as 1."
+            )
+    A = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(n, n))
+    A.sum_duplicates()
+    A.data[:] = 1.0
+    A.sort_indices()
+
+    # Membership tokens are the target nodes themselves: label t is node index t.
+    X = sp.csr_array((np.ones(len(msrc)), (msrc, mtgt)), shape=(n, n))
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    members = Tokens(X, list(range(n)))
+
+    node_data = [G.nodes[v] for v in nodes]
+    sectors = token_matrix([_items(d.get("sectors")) for d in node_data])
+    cluster_lists = [list(_items(d.get("clusters"))) for d in node_data]
+    for iu, c in part_of:
+        cluster_lists[iu].append(G.nodes[c].get("name", c))
+
+    clusters = token_matrix(cluster_lists)
+    return Snapshot(G, nodes, index, types, A, W, members, sectors, clusters)
