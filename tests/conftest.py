@@ -81,3 +81,26 @@ def make_rel(**fields) -> RelationshipRecord:
     defaults = dict(source="org-1", target="org-2", type="PARTNERS_WITH", weight=1.0)
     defaults.update(fields)
     return RelationshipRecord(**defaults)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """A real headless Chromium (Debian's) driven by Playwright, one per test module.
+
+    Playwright's sync API keeps an event loop running in the main thread while it is open:
+    a second ``sync_playwright()`` or a later test's ``asyncio.run`` would fail. Scoping it
+    to the module closes it before the next module starts.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install chromium).", pytrace=False)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
