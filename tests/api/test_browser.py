@@ -96,8 +96,8 @@ def shot(page, name: str) -> None:
 
 
 def _wait_map(page, dom_id: str = "map") -> None:
-    page.wait_for_function(f"window.maillageMaps && window.maillageMaps['{dom_id}'] && "
-                           f"document.getElementById('{dom_id}').dataset.ready === 'true'", timeout=20_000)
+    # Not wait_for_function: its polling needs eval, which the app's CSP forbids.
+    page.wait_for_selector(f"#{dom_id}[data-ready='true']", state="attached", timeout=20_000)
 
 
 def _drawn(page, dom_id: str = "map") -> int:
