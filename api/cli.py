@@ -420,7 +420,7 @@ def main() -> None:
     try:
         app()
     except MaillageError as err:
-        err_console.print(Text("Error: ", style="bold red") + Text(str(err)), highlight=False)
+        err_console.print(Text("Error: ", style="bold red") + Text(str(err)), highlight=False, soft_wrap=True)
         sys.exit(2 if isinstance(err, InputError) else 1)
     except KeyboardInterrupt:
         err_console.print("Interrupted.")

@@ -346,6 +346,14 @@ class SecurityMiddleware:
             await _plain_error(401, "The Bearer token is not valid: check MAILLAGE_TOKENS with the operator.", path=path,
                                extra=[(b"www-authenticate", b'Bearer realm="maillage"')])(scope, receive, send_with_headers)
             return
+        if method in _UNSAFE and path.startswith("/api/import") and not principal.can("editor"):
+            # Refuse before FastAPI parses the multipart body: an anonymous caller must not
+            # make the server read and spool uploads only to be turned away afterwards.
+            status = 401 if principal.role is None else 403
+            message = ("Importing needs the editor role: sign in with an editor token." if status == 401
+                       else "Importing needs the editor role; your token does not have it.")
+            await _plain_error(status, message, path=path)(scope, receive, send_with_headers)
+            return
         csrf_cookie = cookies.get(CSRF_COOKIE)
         if not csrf_cookie or len(csrf_cookie) > 100:
             csrf_cookie = new_csrf = secrets.token_urlsafe(32)

@@ -245,7 +245,7 @@ def apply(df: pd.DataFrame, spec: TableSpec, query: TableQuery) -> pd.DataFrame:
             mask = pd.Series(False, index=out.index)
             for c in columns:
                 mask |= out[c].map(lambda v: needle in fold(", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v))
-            out = out[mask]
+            out = out[mask.astype(bool)]
     if query.types:
         wanted = {t.strip().lower() for t in query.types if t.strip()}
         columns = [c for c in spec.type_columns if c in out.columns]
@@ -253,7 +253,7 @@ def apply(df: pd.DataFrame, spec: TableSpec, query: TableQuery) -> pd.DataFrame:
             mask = pd.Series(False, index=out.index)
             for c in columns:
                 mask |= out[c].map(lambda v: _any_matches(v, wanted, lambda x: str(x).lower()) or (v is None and "unknown" in wanted))
-            out = out[mask]
+            out = out[mask.astype(bool)]
     if query.clusters:
         wanted = {cluster_id(c) for c in query.clusters if c.strip()}
         columns = [c for c in spec.cluster_columns if c in out.columns]
@@ -261,13 +261,13 @@ def apply(df: pd.DataFrame, spec: TableSpec, query: TableQuery) -> pd.DataFrame:
             mask = pd.Series(False, index=out.index)
             for c in columns:
                 mask |= out[c].map(lambda v: _any_matches(v, wanted, lambda x: cluster_id(str(x))))
-            out = out[mask]
+            out = out[mask.astype(bool)]
     if query.organization:
         columns = [c for c in spec.id_columns if c in out.columns]
         mask = pd.Series(False, index=out.index)
         for c in columns:
             mask |= out[c].map(lambda v: query.organization in [str(x) for x in as_list(v)])
-        out = out[mask]
+        out = out[mask.astype(bool)]
     sort = query.sort or spec.sort
     if sort not in out.columns:
         if query.sort:

@@ -124,11 +124,19 @@ DELETE r
 RETURN count(*) AS n
 """
 
+# Snapshot reads return a few large records rather than one per node or relationship: much of
+# the driver's cost is per record (socket reads, a Record, field look-ups), so columns of up to
+# $chunk organizations per record cost a fraction of it (bench/neo4j_cases.py measures the
+# snapshot against one record per relationship). Only node references are collected on the
+# server; properties are read chunk by chunk.
 _SNAPSHOT_NODES = """
 MATCH (o:Organization)
 WHERE ($types IS NULL OR o.type IN $types)
   AND ($clusterIds IS NULL OR EXISTS { (o)-[:PART_OF]->(c:Cluster) WHERE c.id IN $clusterIds })
-RETURN o.id AS id, properties(o) AS props
+WITH collect(o) AS nodes
+UNWIND range(0, size(nodes) - 1, $chunk) AS start
+WITH nodes[start..start + $chunk] AS chunk
+RETURN [o IN chunk | o.id] AS ids, [o IN chunk | properties(o)] AS props
 """
 
 _SNAPSHOT_CLUSTERS = """
@@ -138,17 +146,43 @@ RETURN c.id AS id, properties(c) AS props
 """
 
 _SNAPSHOT_EDGES = """
-MATCH (a:Organization)-[r]->(b)
-WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
-RETURN a.id AS source, type(r) AS type, b.id AS target, properties(r) AS props
+MATCH (a:Organization)
+WITH collect(a) AS sources
+UNWIND range(0, size(sources) - 1, $chunk) AS start
+CALL (sources, start) {
+  UNWIND sources[start..start + $chunk] AS a
+  MATCH (a)-[r]->(b)
+  WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
+  RETURN collect(a.id) AS s, collect(type(r)) AS t, collect(b.id) AS d, collect(r {.*, since: null, until: null}) AS p,
+         collect(_SINCE) AS since, collect(_UNTIL) AS until
+}
+RETURN s, t, d, p, since, until
 """
 
 _SNAPSHOT_EDGES_FROM = """
-UNWIND $ids AS id
-MATCH (a:Organization {id: id})-[r]->(b)
-WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
-RETURN a.id AS source, type(r) AS type, b.id AS target, properties(r) AS props
+UNWIND range(0, size($ids) - 1, $chunk) AS start
+CALL (start) {
+  UNWIND $ids[start..start + $chunk] AS id
+  MATCH (a:Organization {id: id})-[r]->(b)
+  WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
+  RETURN collect(a.id) AS s, collect(type(r)) AS t, collect(b.id) AS d, collect(r {.*, since: null, until: null}) AS p,
+         collect(_SINCE) AS since, collect(_UNTIL) AS until
+}
+RETURN s, t, d, p, since, until
 """
+
+# ``since`` and ``until`` travel apart from the other properties: a date as its ISO text (the
+# driver's Date objects cost more to build than the rest of the relationship), any other value
+# wrapped in a one-item list, and 0 when absent (collect() would drop a null and shift the rows).
+_TEMPORAL_COLUMN = ("CASE WHEN r.KEY IS NULL THEN 0 WHEN valueType(r.KEY) = 'DATE NOT NULL' "
+                    "THEN toString(r.KEY) ELSE [r.KEY] END")
+_SNAPSHOT_EDGES = _SNAPSHOT_EDGES.replace("_SINCE", _TEMPORAL_COLUMN.replace("KEY", "since")).replace(
+    "_UNTIL", _TEMPORAL_COLUMN.replace("KEY", "until"))
+_SNAPSHOT_EDGES_FROM = _SNAPSHOT_EDGES_FROM.replace("_SINCE", _TEMPORAL_COLUMN.replace("KEY", "since")).replace(
+    "_UNTIL", _TEMPORAL_COLUMN.replace("KEY", "until"))
+
+#: Organizations per snapshot record (their relationships come in the same record).
+_SNAPSHOT_CHUNK = 2000
 
 _COUNT_ORGANIZATIONS = """
 MATCH (o:Organization)
@@ -250,8 +284,41 @@ def _native(value: Any) -> Any:
     return value
 
 
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), _dt.date})
+_FROM_ISO = _dt.date.fromisoformat
+
+
 def _native_props(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: _native(v) for k, v in props.items()}
+    """Return ``props`` with driver values made plain (a dict from the driver is converted in
+    place: most values are already plain, and a snapshot converts millions of maps)."""
+    out = props if type(props) is dict else dict(props)
+    for k, v in out.items():
+        if type(v) not in _PLAIN_TYPES:
+            out[k] = _native(v)  # same key: the dict does not change size while iterated
+    return out
+
+
+def _temporal(p: dict[str, Any], key: str, value: Any) -> None:
+    """Put back ``since`` or ``until`` as the snapshot query sent it apart (see _TEMPORAL_COLUMN)."""
+    if value.__class__ is str:
+        p[key] = _FROM_ISO(value)
+    elif value.__class__ is list:
+        p[key] = _native(value[0])
+    else:
+        del p[key]
+
+
+def _edge_rows(G: nx.MultiDiGraph, sources: list, rel_types: list, targets: list, props: list, since: list,
+               until: list, *, check_targets: bool):
+    """Yield ``(u, v, key, attrs)`` for ``add_edges_from`` from one snapshot record's columns."""
+    for u, t, v, p, s, e in zip(sources, rel_types, targets, props, since, until):
+        if check_targets and v not in G:
+            continue
+        _temporal(p, "since", s)
+        _temporal(p, "until", e)
+        p = _native_props(p)
+        p["type"] = t
+        yield u, v, t, p
 
 
 def _jsonable(value: Any) -> Any:
@@ -339,7 +406,12 @@ class Neo4jStore(Store):
         self.uri = uri
         self.database = database
         self.batch_size = batch_size
-        self._driver = GraphDatabase.driver(uri, auth=(user, password or ""), connection_acquisition_timeout=30.0)
+        self._snapshot_chunk = _SNAPSHOT_CHUNK
+        self._driver = GraphDatabase.driver(uri, auth=(user, password or ""), connection_acquisition_timeout=30.0,
+                                            # The driver retries a failing transaction for 30 s by default: a page or
+                                            # an import would hang that long while Neo4j is down. Deadlocks and other
+                                            # transient errors clear well within this.
+                                            max_transaction_retry_time=5.0)
         try:
             self._driver.verify_connectivity()
         except neo4j_errors.AuthError as err:
@@ -351,7 +423,7 @@ class Neo4jStore(Store):
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.DriverError, OSError, ValueError) as err:
             self._driver.close()
             raise StoreUnavailable(
-                f"Neo4j is not reachable at {uri} ({err}). Start the local server with "
+                f"Neo4j is not reachable at {uri} ({' '.join(str(err).split())}). Start the local server with "
                 "`scripts/neo4j-local start`, or set NEO4J_URI to a running server "
                 "(or MAILLAGE_STORE=memory to work without Neo4j)."
             ) from err
@@ -490,24 +562,26 @@ class Neo4jStore(Store):
         G = nx.MultiDiGraph()
         result_types = list(RESULT_RELATIONSHIP_TYPES) + ["IN_DUPLICATE_GROUP"]
         try:
-            with self._session(neo4j.READ_ACCESS, fetch_size=10_000) as session:
-                # Stream rows straight into the graph: never hold the whole result twice.
-                for rec in session.run(_SNAPSHOT_NODES, types=types, clusterIds=cluster_ids):
-                    G.add_node(rec["id"], **_native_props(rec["props"]))
+            # A few records of up to _SNAPSHOT_CHUNK organizations each, pulled two at a time:
+            # rows stream into the graph and the whole result is never held twice.
+            # Notifications off: an unused key (no relationship has ``until`` yet) is not news.
+            with self._session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as session:
+                chunk = self._snapshot_chunk
+                nodes = session.run(_SNAPSHOT_NODES, types=types, clusterIds=cluster_ids, chunk=chunk)
+                for ids, props in nodes:
+                    G.add_nodes_from(zip(ids, map(_native_props, props)))
                 for rec in session.run(_SNAPSHOT_CLUSTERS, clusterIds=cluster_ids):
                     G.add_node(rec["id"], **(_native_props(rec["props"]) | {"type": "cluster"}))
                 if cluster_ids is None and types is None:
-                    edges = session.run(_SNAPSHOT_EDGES, resultTypes=result_types)
+                    edges = session.run(_SNAPSHOT_EDGES, resultTypes=result_types, chunk=chunk)
+                    whole = True
                 else:
                     org_ids = [n for n, d in G.nodes(data=True) if d.get("type") != "cluster"]
-                    edges = session.run(_SNAPSHOT_EDGES_FROM, ids=org_ids, resultTypes=result_types)
-                for rec in edges:
-                    target = rec["target"]
-                    if target not in G:
-                        continue
-                    props = _native_props(rec["props"])
-                    props["type"] = rec["type"]
-                    G.add_edge(rec["source"], target, key=rec["type"], **props)
+                    edges = session.run(_SNAPSHOT_EDGES_FROM, ids=org_ids, resultTypes=result_types, chunk=chunk)
+                    whole = False
+                for sources, rel_types, targets, props, since, until in edges:
+                    G.add_edges_from(_edge_rows(G, sources, rel_types, targets, props, since, until,
+                                                check_targets=not whole))
         except neo4j_errors.ServiceUnavailable as err:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
         return G
