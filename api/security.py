@@ -352,7 +352,8 @@ class SecurityMiddleware:
             status = 401 if principal.role is None else 403
             message = ("Importing needs the editor role: sign in with an editor token." if status == 401
                        else "Importing needs the editor role; your token does not have it.")
-            await _plain_error(status, message, path=path)(scope, receive, send_with_headers)
+            extra = [(b"www-authenticate", b'Bearer realm="maillage"')] if status == 401 else None
+            await _plain_error(status, message, path=path, extra=extra)(scope, receive, send_with_headers)
             return
         csrf_cookie = cookies.get(CSRF_COOKIE)
         if not csrf_cookie or len(csrf_cookie) > 100:

@@ -244,7 +244,7 @@ def apply(df: pd.DataFrame, spec: TableSpec, query: TableQuery) -> pd.DataFrame:
         if columns:
             mask = pd.Series(False, index=out.index)
             for c in columns:
-                mask |= out[c].map(lambda v: needle in fold(", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v))
+                mask |= out[c].map(lambda v: needle in fold(", ".join(map(str, v)) if isinstance(v, (list, tuple)) else v)).astype(bool)
             out = out[mask.astype(bool)]
     if query.types:
         wanted = {t.strip().lower() for t in query.types if t.strip()}
@@ -252,7 +252,7 @@ def apply(df: pd.DataFrame, spec: TableSpec, query: TableQuery) -> pd.DataFrame:
         if columns and wanted:
             mask = pd.Series(False, index=out.index)
             for c in columns:
-                mask |= out[c].map(lambda v: _any_matches(v, wanted, lambda x: str(x).lower()) or (v is None and "unknown" in wanted))
+                mask |= out[c].map(lambda v: _any_matches(v, wanted, lambda x: str(x).lower()) or (v is None and "unknown" in wanted)).astype(bool)
             out = out[mask.astype(bool)]
     if query.clusters:
         wanted = {cluster_id(c) for c in query.clusters if c.strip()}
@@ -260,13 +260,13 @@ def apply(df: pd.DataFrame, spec: TableSpec, query: TableQuery) -> pd.DataFrame:
         if columns and wanted:
             mask = pd.Series(False, index=out.index)
             for c in columns:
-                mask |= out[c].map(lambda v: _any_matches(v, wanted, lambda x: cluster_id(str(x))))
+                mask |= out[c].map(lambda v: _any_matches(v, wanted, lambda x: cluster_id(str(x)))).astype(bool)
             out = out[mask.astype(bool)]
     if query.organization:
         columns = [c for c in spec.id_columns if c in out.columns]
         mask = pd.Series(False, index=out.index)
         for c in columns:
-            mask |= out[c].map(lambda v: query.organization in [str(x) for x in as_list(v)])
+            mask |= out[c].map(lambda v: query.organization in [str(x) for x in as_list(v)]).astype(bool)
         out = out[mask.astype(bool)]
     sort = query.sort or spec.sort
     if sort not in out.columns:
