@@ -48,7 +48,7 @@ class Tokens:
 
     X: sp.csr_array
     labels: list[str]
-    _bits: np.ndarray | None = field(default=None, repr=False)
+    _bits: np.ndarray | None | bool = field(default=None, repr=False)
 
     @property
     def size(self) -> np.ndarray:
@@ -59,11 +59,14 @@ class Tokens:
         """Return the token sets as bitsets (``n × words`` uint64), or None when the tokens
         shared by two or more nodes need more than 16 words: then :meth:`shared` falls back
         to sparse products."""
+        if self._bits is False:
+            return None
         if self._bits is None:
             df = np.bincount(self.X.indices, minlength=len(self.labels))
             shared = np.flatnonzero(df >= 2)  # a token held by one node is never shared
             words = (len(shared) + 63) // 64
             if words > 16:
+                self._bits = False  # remembered: too many shared tokens for bitsets
                 return None
             code = np.full(len(self.labels), -1, dtype=np.int64)
             code[shared] = np.arange(len(shared))
@@ -296,3 +299,101 @@ def snapshot_matrices(G: nx.Graph, *, weight: str | None = None) -> Snapshot:
 
     clusters = token_matrix(cluster_lists)
     return Snapshot(G, nodes, index, types, A, W, members, sectors, clusters)
+
+
+# --------------------------------------------------------------------------- array helpers
+
+
+def sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Return the sorted distinct values of ``a``. (numpy 2's ``np.unique`` hashes first,
+    which is over ten times slower than a sort on millions of int64 keys.)"""
+    a = np.sort(a)
+    if len(a) < 2:
+        return a
+    return a[np.concatenate(([True], a[1:] != a[:-1]))]
+
+
+def blocks(cost: np.ndarray, budget: float) -> list[tuple[int, int]]:
+    """Split ``range(len(cost))`` into consecutive ranges of total cost about ``budget``."""
+    if len(cost) == 0:
+        return []
+    cum = np.cumsum(cost, dtype=np.float64)
+    out = []
+    a = 0
+    while a < len(cost):
+        base = cum[a - 1] if a else 0.0
+        b = int(np.searchsorted(cum, base + budget, side="right"))
+        b = min(max(b, a + 1), len(cost))
+        out.append((a, b))
+        a = b
+    return out
+
+
+def lexsort(keys: tuple) -> np.ndarray:
+    """``np.lexsort(keys)`` (last key primary) by successive stable argsorts: the same
+    order, ten times faster on millions of rows (numpy's lexsort is slow on floats)."""
+    order = np.arange(len(keys[0]))
+    for key in keys:
+        order = order[np.argsort(key[order], kind="stable")]
+    return order
+
+
+def rank_in_runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Return each element's position within its run of equal values (0, 1, ...)."""
+    P = len(sorted_keys)
+    if P == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate(([True], sorted_keys[1:] != sorted_keys[:-1])))
+    lengths = np.diff(np.concatenate((starts, [P])))
+    return np.arange(P) - np.repeat(starts, lengths)
+
+
+def block_pairs(token_sets: list[Tokens], eligible: np.ndarray, types: np.ndarray, *,
+                block_cap: int, block_sample: int, seed: int,
+                touching: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return pairs ``(I, J)`` of eligible nodes holding a common token (sector, cluster):
+    every pair of a block of at most ``block_cap`` eligible holders, and in a larger block
+    each holder paired with about ``block_sample`` others, spread evenly over the types
+    present and chosen by a seeded shuffle. Pairs may repeat (several shared tokens); blocks
+    without a ``touching`` node are skipped."""
+    rng = np.random.default_rng(seed)
+    I_parts, J_parts = [], []
+    for tokens in token_sets:
+        XT = tokens.X.T.tocsr()
+        for t in range(XT.shape[0]):
+            mem = XT.indices[XT.indptr[t]:XT.indptr[t + 1]]
+            mem = mem[eligible[mem]]
+            m = len(mem)
+            if m < 2 or (touching is not None and not touching[mem].any()):
+                continue
+            if m <= block_cap:
+                a, b = np.triu_indices(m, 1)
+                I_parts.append(mem[a])
+                J_parts.append(mem[b])
+            else:
+                i, j = _sample_block(mem, types, block_sample, rng)
+                I_parts.append(i)
+                J_parts.append(j)
+    if not I_parts:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    return (np.concatenate(I_parts).astype(np.int64), np.concatenate(J_parts).astype(np.int64))
+
+
+def _sample_block(mem: np.ndarray, types: np.ndarray, block_sample: int, rng):
+    perm = rng.permutation(mem)
+    kinds = types[perm]
+    present = np.unique(kinds)
+    k = max(1, -(-block_sample // len(present)))
+    pos = np.arange(len(perm))
+    I_parts, J_parts = [], []
+    for t in present:
+        P = perm[kinds == t]
+        kk = min(k, len(P))
+        # Holder x meets the kk holders of type t that follow its position, cyclically: each
+        # holder of type t is met about as often as any other.
+        idx = (pos[:, None] + np.arange(kk)[None, :]) % len(P)
+        I_parts.append(np.repeat(perm, kk))
+        J_parts.append(P[idx].ravel())
+    I, J = np.concatenate(I_parts), np.concatenate(J_parts)
+    keep = I != J
+    return I[keep], J[keep]

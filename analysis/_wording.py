@@ -110,9 +110,9 @@ def percent(x: float, lang: str) -> str:
     return f"{p}%" if lang == "en" else f"{p} %"
 
 
-def sentence(parts: list[str], lang: str) -> str:
-    """Join clauses with semicolons into one sentence that starts with a capital and ends
-    with a full stop.
+def sentence(parts: list[str], lang: str, *, capitalize: bool = True) -> str:
+    """Join clauses with semicolons into one sentence that starts with a capital (unless it
+    starts with a name: ``capitalize=False``) and ends with a full stop.
 
     Examples
     --------
@@ -125,4 +125,4 @@ def sentence(parts: list[str], lang: str) -> str:
     if not parts:
         return ""
     text = (" ; " if lang == "fr" else "; ").join(parts)
-    return text[0].upper() + text[1:] + "."
+    return (text[0].upper() + text[1:] if capitalize else text) + "."

@@ -1,114 +1,251 @@
-"""Overlapping organizations and duplicated structures: exact set arithmetic, explained."""
+"""Overlapping organizations and duplicated structures: exact set arithmetic, explained.
+
+Every index is checked against plain Python sets (and networkx's Jaccard coefficient) on
+random snapshots; the score and the reasons on small named graphs checked by hand; and the
+analyses on the classic networks against what an analyst expects of them.
+"""
 
 from __future__ import annotations
 
+import csv
 import itertools
-import random
+import math
 
 import networkx as nx
+import numpy as np
 import pandas as pd
 import pytest
 
 from analysis import duplicate_records, find_duplicate_structures, find_overlaps
+from analysis._matrices import fold
 from analysis._network import partnership_network
-from analysis.overlaps import mandate_similarity
-from tests.analysis.classic import load_classic
+from analysis.overlaps import FRENCH_STOP_WORDS, OVERLAP_WEIGHTS, mandate_similarity
+from maillage.errors import InputError
+from tests.analysis.classic import CLASSIC_DIR, load_classic
+from tests.analysis.random_snapshots import make_snapshot
+
+MEMBERSHIP = ("MEMBER_OF", "PARTICIPATES_IN")
 
 
-def _random_snapshot(n: int, p: float, seed: int) -> nx.MultiDiGraph:
-    rng = random.Random(seed)
-    base = nx.gnp_random_graph(n, p, seed=seed)
+def _snapshot(edges, **nodes) -> nx.MultiDiGraph:
     G = nx.MultiDiGraph()
-    sectors = ["aéro", "santé", "TI", "mode"]
-    for v in base:
-        G.add_node(v, name=f"Org {v}", type=rng.choice(["company", "institution", "association"]),
-                   sectors=rng.sample(sectors, rng.randint(0, 2)), region=rng.choice(["Laval", "Montréal", None]))
-    for u, v in base.edges():
-        G.add_edge(u, v, type=rng.choice(["PARTNERS_WITH", "MEMBER_OF", "FUNDS"]))
+    for n, attrs in nodes.items():
+        G.add_node(n, **attrs)
+    for u, v, t in edges:
+        G.add_edge(u, v, key=t, type=t)
     return G
 
 
-@pytest.mark.parametrize("n, p, seed", [(30, 0.1, 1), (60, 0.05, 2), (40, 0.3, 3)])
+def _memberships(G) -> dict:
+    return {v: {t for _, t, d in G.out_edges(v, data=True) if d.get("type") in MEMBERSHIP and t != v}
+            for v in G if G.nodes[v].get("type") != "cluster"}
+
+
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a | b else 0.0
+
+
+def _with_mandates(G, seed: int) -> nx.MultiDiGraph:
+    words = ["talent", "export", "innovation", "aérospatiale", "santé", "logiciels", "formation"]
+    rng = np.random.default_rng(seed)
+    for k, v in enumerate(G):
+        if G.nodes[v].get("type") != "cluster" and k % 3:
+            G.nodes[v]["mandate"] = " ".join(rng.choice(words, 4))
+            G.nodes[v]["region"] = ["Laval", "Montréal", None][k % 3]
+    return G
+
+
+# --- exact indexes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, p, seed", [(30, 0.1, 1), (60, 0.05, 2), (40, 0.3, 3), (80, 0.04, 4)])
 def test_indexes_equal_set_arithmetic_and_networkx(n, p, seed):
-    G = _random_snapshot(n, p, seed)
-    df = find_overlaps(G, min_score=0.0)
+    G = _with_mandates(make_snapshot(n, p, seed=seed), seed)
+    df = find_overlaps(G, min_score=0.0, min_shared=1)
     H = partnership_network(G)
-    members = {v: {t for _, t, d in G.out_edges(v, data=True) if d["type"] in ("MEMBER_OF", "PARTICIPATES_IN")} for v in G}
+    members = _memberships(G)
     assert len(df) > 0
     for row in df.itertuples():
         a, b = row.a, row.b
         na, nb = set(H[a]) - {b}, set(H[b]) - {a}
-        union = na | nb
-        assert row.partner_jaccard == pytest.approx(len(na & nb) / len(union) if union else 0.0, abs=1e-12)
+        assert row.partner_jaccard == pytest.approx(_jaccard(na, nb), abs=1e-12)
+        assert row.shared_partners == len(na & nb)
         if not H.has_edge(a, b):
             # For unlinked pairs, the partner index is networkx's Jaccard coefficient.
-            nxj = next(nx.jaccard_coefficient(H, [(a, b)]))[2]
-            assert row.partner_jaccard == pytest.approx(nxj, abs=1e-9)
-        mu = members[a] | members[b]
-        assert row.membership_jaccard == pytest.approx(len(members[a] & members[b]) / len(mu) if mu else 0.0, abs=1e-12)
-        sa, sb = {s.lower() for s in G.nodes[a]["sectors"]}, {s.lower() for s in G.nodes[b]["sectors"]}
-        assert row.sector_jaccard == pytest.approx(len(sa & sb) / len(sa | sb) if sa | sb else 0.0, abs=1e-12)
-        assert row.same_region == (G.nodes[a]["region"] is not None and G.nodes[a]["region"] == G.nodes[b]["region"])
+            assert row.partner_jaccard == pytest.approx(next(nx.jaccard_coefficient(H, [(a, b)]))[2], abs=1e-9)
+        assert row.membership_jaccard == pytest.approx(_jaccard(members[a], members[b]), abs=1e-12)
+        sa = {fold(s) for s in G.nodes[a].get("sectors", [])}
+        sb = {fold(s) for s in G.nodes[b].get("sectors", [])}
+        assert row.sector_jaccard == pytest.approx(_jaccard(sa, sb), abs=1e-12)
+        ra, rb = G.nodes[a].get("region"), G.nodes[b].get("region")
+        assert row.same_region == (ra is not None and ra == rb)
+        ma, mb = G.nodes[a].get("mandate"), G.nodes[b].get("mandate")
+        assert (row.mandate_similarity == row.mandate_similarity) == bool(ma and mb)
+
+
+@pytest.mark.parametrize("seed", [5, 6])
+def test_score_is_the_weighted_mean_of_the_signals_that_apply(seed):
+    G = _with_mandates(make_snapshot(50, 0.1, seed=seed), seed)
+    df = find_overlaps(G, min_score=0.0, min_shared=1)
+    members = _memberships(G)
+    H = partnership_network(G)
+    for row in df.itertuples():
+        a, b = row.a, row.b
+        applies = {
+            "membership_jaccard": bool(members[a] | members[b]),
+            "partner_jaccard": bool((set(H[a]) - {b}) | (set(H[b]) - {a})),
+            "sector_jaccard": bool(G.nodes[a].get("sectors") or G.nodes[b].get("sectors")),
+            "same_region": G.nodes[a].get("region") is not None and G.nodes[b].get("region") is not None,
+            "mandate_similarity": row.mandate_similarity == row.mandate_similarity,
+        }
+        values = {k: float(getattr(row, k)) if applies[k] else 0.0 for k in OVERLAP_WEIGHTS}
+        num = sum(OVERLAP_WEIGHTS[k] * values[k] for k in OVERLAP_WEIGHTS)
+        den = sum(OVERLAP_WEIGHTS[k] for k in OVERLAP_WEIGHTS if applies[k])
+        assert row.score == pytest.approx(num / den, abs=1e-9)
 
 
 def test_every_pair_sharing_a_partner_is_a_candidate():
-    G = _random_snapshot(50, 0.08, 7)
-    df = find_overlaps(G, min_score=0.0)
+    G = make_snapshot(50, 0.08, seed=7)
+    df = find_overlaps(G, min_score=0.0, min_shared=1)
     H = partnership_network(G)
     found = {frozenset((r.a, r.b)) for r in df.itertuples()}
-    for a, b in itertools.combinations(H.nodes, 2):
-        if set(H[a]) & set(H[b]):
-            assert frozenset((a, b)) in found
+    expected = {frozenset((a, b)) for a, b in itertools.combinations(H, 2) if (set(H[a]) - {b}) & (set(H[b]) - {a})}
+    assert expected <= found
 
 
-def test_min_score_filters_and_rows_are_sorted():
-    G = _random_snapshot(60, 0.1, 4)
-    df = find_overlaps(G, min_score=0.3)
-    assert (df["score"] >= 0.3).all()
-    assert list(df["score"]) == sorted(df["score"], reverse=True)
+def test_min_shared_leaves_out_pairs_tied_through_one_organization():
+    # Two firms whose only tie is the same chamber "overlap" completely on one membership:
+    # not an overlap worth a board's attention. Two shared ties are.
+    G = _snapshot([("a", "ch", "MEMBER_OF"), ("b", "ch", "MEMBER_OF")],
+                  a=dict(type="company"), b=dict(type="company"), ch=dict(type="association"))
+    assert find_overlaps(G).empty
+    assert len(find_overlaps(G, min_shared=1)) == 1
+    G.add_edge("a", "t", key="MEMBER_OF", type="MEMBER_OF")
+    G.add_edge("b", "t", key="MEMBER_OF", type="MEMBER_OF")
+    row = find_overlaps(G).iloc[0]
+    assert (row.a, row.b, row.membership_jaccard, row.shared_partners) == ("a", "b", 1.0, 2)
 
 
-def test_reasons_in_both_languages():
-    G = nx.MultiDiGraph()
-    for n in ("a", "b"):
-        G.add_node(n, name=f"Chambre {n.upper()}", type="association", sectors=["Commerce"], region="Longueuil",
-                   mandate="Représenter les entreprises de la Rive-Sud")
-    G.add_node("f", name="Fédération des chambres", type="association")
-    G.add_edge("a", "f", type="MEMBER_OF")
-    G.add_edge("b", "f", type="MEMBER_OF")
-    en = find_overlaps(G).loc[0, "reasons"]
-    fr = find_overlaps(G, lang="fr").loc[0, "reasons"]
-    assert en == ("Both are members of Fédération des chambres; 1 partner in common (100% of their partners); "
-                  "same sectors (Commerce); both in Longueuil; mandates 100% alike.")
-    assert fr == ("Sont tous deux membres de Fédération des chambres ; 1 partenaire en commun (100 % de leurs partenaires) ; "
-                  "mêmes secteurs (Commerce) ; tous deux en région : Longueuil ; mandats semblables à 100 %.")
+@pytest.mark.parametrize("threshold", [0.3, 0.5, 0.8])
+def test_membership_only_weights_give_exactly_the_pairs_above_the_threshold(threshold):
+    # The benchmark's check: with memberships alone, the pairs are those of exact set
+    # arithmetic (one shared membership is enough when partners weigh nothing).
+    G = make_snapshot(80, 0.06, seed=8)
+    members = {v: s for v, s in _memberships(G).items() if s}
+    expected = {frozenset((a, b)) for a, b in itertools.combinations(members, 2)
+                if _jaccard(members[a], members[b]) >= threshold}
+    df = find_overlaps(G, min_score=threshold, weights={"membership_jaccard": 1.0})
+    assert {frozenset((r.a, r.b)) for r in df.itertuples()} == expected
+    assert (df.score == df.membership_jaccard).all()
 
 
-def test_mandate_similarity_folds_accents_and_french_stop_words():
+def test_hub_memberships_find_no_pairs_but_count_in_every_index():
+    # With a cap of 3, a body of 4 or more members does not make pairs: exactly the pairs that
+    # share a smaller body are found, with their indexes counting every body.
+    G = make_snapshot(80, 0.06, seed=8)
+    members = {v: s for v, s in _memberships(G).items() if s}
+    size = {}
+    for s in members.values():
+        for body in s:
+            size[body] = size.get(body, 0) + 1
+    df = find_overlaps(G, min_score=1e-9, weights={"membership_jaccard": 1.0}, hub_cap=3)
+    found = {frozenset((r.a, r.b)): r.membership_jaccard for r in df.itertuples()}
+    small = {frozenset((a, b)) for a, b in itertools.combinations(members, 2)
+             if any(size[x] <= 3 for x in members[a] & members[b])}
+    assert set(found) == small and any(size[x] > 3 for x in size)
+    for pair, j in found.items():
+        a, b = tuple(pair)
+        assert j == pytest.approx(_jaccard(members[a], members[b]), abs=1e-12)
+
+
+def test_pruning_before_the_mandates_changes_nothing():
+    G = _with_mandates(make_snapshot(70, 0.08, seed=9), 9)
+    everything = find_overlaps(G, min_score=0.0)
+    for t in (0.4, 0.6, 0.7):
+        kept = find_overlaps(G, min_score=t)
+        expected = everything[everything.score >= t - 1e-12].reset_index(drop=True)
+        pd.testing.assert_frame_equal(kept, expected, check_dtype=False, check_index_type=False)
+
+
+def test_organizations_without_ties_are_compared_by_sector_region_and_mandate():
+    mandate = "Accompagner les entreprises du numérique dans leur croissance"
+    nodes = {x: dict(type="association", sectors=["TIC"], region="Laval", mandate=mandate) for x in ("a", "b")}
+    nodes["c"] = dict(type="association", sectors=["mode"], region="Laval", mandate=mandate)
+    df = find_overlaps(_snapshot([], **nodes))
+    assert [(r.a, r.b) for r in df.itertuples()] == [("a", "b")]
+    assert df.score[0] == pytest.approx(1.0) and df.membership_jaccard[0] == 0.0
+
+
+def test_top_and_sorting():
+    G = _with_mandates(make_snapshot(60, 0.1, seed=4), 4)
+    df = find_overlaps(G, min_score=0.3, min_shared=1)
+    assert (df["score"] >= 0.3).all() and df["score"].is_monotonic_decreasing
+    assert find_overlaps(G, min_score=0.3, min_shared=1, top=3).equals(df.head(3))
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(InputError, match="Unknown weight"):
+        find_overlaps(nx.path_graph(3), weights={"luck": 1.0})
+    with pytest.raises(InputError, match="'en' or 'fr'"):
+        find_overlaps(nx.path_graph(3), lang="es")
+
+
+def test_tolerates_graphs_without_attributes():
+    df = find_overlaps(nx.path_graph(5), min_score=0.0, min_shared=1)
+    assert set(df.columns) >= {"a", "b", "score", "reasons"} and len(df) == 3
+    assert find_overlaps(nx.MultiDiGraph()).empty
+
+
+# --- mandates and reasons ----------------------------------------------------------------------------
+
+
+def test_mandate_similarity_folds_accents_ligatures_and_stop_words():
     assert mandate_similarity("Le développement de la main-d'œuvre", "developpement main d'oeuvre") == pytest.approx(1.0)
+    assert mandate_similarity("Soutenir l'exportation", "Former des soudeurs") == 0.0
     assert mandate_similarity("", "quelque chose") == 0.0
+    assert {"les", "des", "pour", "avec"} <= FRENCH_STOP_WORDS
 
 
-def test_galaskiewicz_ceos_sharing_most_clubs_overlap_most():
-    # In the CEOs-and-clubs affiliation network the only signal is membership: the pair with
-    # the highest membership Jaccard index, computed by hand from the incidence matrix, must
-    # lead the overlap table.
-    G = load_classic("galaskiewicz")
-    ceos = [v for v, d in G.nodes(data=True) if d["type"] == "company"]
-    clubs = {v: {t for _, t in G.out_edges(v)} for v in ceos}
-    best = max(itertools.combinations(sorted(ceos), 2),
-               key=lambda p: len(clubs[p[0]] & clubs[p[1]]) / len(clubs[p[0]] | clubs[p[1]]))
-    best_j = len(clubs[best[0]] & clubs[best[1]]) / len(clubs[best[0]] | clubs[best[1]])
-    df = find_overlaps(G, min_score=0.0)
-    ceo_pairs = df[df["a_type"].eq("company") & df["b_type"].eq("company")]
-    assert ceo_pairs["membership_jaccard"].max() == pytest.approx(best_j)
+def _chambers():
+    nodes = {n: dict(name=f"Chambre {n.upper()}", type="association", sectors=["Commerce"], region="Longueuil",
+                     mandate="Représenter les entreprises de la Rive-Sud") for n in ("a", "b")}
+    nodes.update(f=dict(name="Fédération des chambres", type="association"), t=dict(name="Table Rive-Sud"))
+    return _snapshot([(x, y, "MEMBER_OF") for x in "ab" for y in "ft"], **nodes)
+
+
+def test_reasons_in_english():
+    assert find_overlaps(_chambers()).reasons[0] == (
+        "Share all their 2 memberships (Fédération des chambres and Table Rive-Sud), all their 2 partners "
+        "(Fédération des chambres and Table Rive-Sud), the same sector (Commerce), the same region (Longueuil) "
+        "and near-identical mandates (1.00).")
+
+
+def test_reasons_in_french():
+    assert find_overlaps(_chambers(), lang="fr").reasons[0] == (
+        "Partagent toutes leurs 2 adhésions (Fédération des chambres et Table Rive-Sud), tous leurs 2 partenaires "
+        "(Fédération des chambres et Table Rive-Sud), le même secteur (Commerce), la même région (Longueuil) "
+        "et des mandats presque identiques (1,00).")
+
+
+def test_partial_overlaps_are_stated_as_shares():
+    nodes = {x: dict(name=x.upper()) for x in "ab"}
+    edges = [(x, p, "PARTNERS_WITH") for x in "ab" for p in ("p1", "p2", "p3")] + [("a", "p4", "PARTNERS_WITH")]
+    G = _snapshot(edges, **nodes)
+    for lang, text in (("en", "Share 75% of their partners (p1, p2 and p3)."),
+                       ("fr", "Partagent 75 % de leurs partenaires (p1, p2 et p3).")):
+        df = find_overlaps(G, min_score=0.0, lang=lang)
+        row = df[df.a.eq("a") & df.b.eq("b")].iloc[0]
+        assert row.partner_jaccard == 0.75 and row.reasons == text
+
+
+# --- duplicated structures ------------------------------------------------------------------------------
 
 
 def test_duplicate_structures_group_three_copies():
     G = nx.MultiDiGraph()
     mandate = "Attirer et retenir les talents en aérospatiale"
     for s in ("wg1", "wg2", "wg3"):
-        G.add_node(s, name=f"Groupe {s}", type="structure", mandate=mandate)
+        G.add_node(s, name=f"Groupe {s}", type="structure", mandate=mandate, clusters=["Aéro"])
     G.add_node("other", name="Comité export", type="structure", mandate="Exporter vers l'Europe")
     for m in range(6):
         G.add_node(m, name=f"Membre {m}", type="company")
@@ -118,10 +255,15 @@ def test_duplicate_structures_group_three_copies():
     df = find_duplicate_structures(G)
     assert len(df) == 1
     row = df.iloc[0]
-    assert row["members"] == ["wg1", "wg2", "wg3"] and row["shared_members"] == 6
-    assert row["member_jaccard"] == pytest.approx(1.0) and row["mandate_similarity"] == pytest.approx(1.0)
-    assert "candidates for a merger" in row["reasons"]
-    assert "candidats à une fusion" in find_duplicate_structures(G, lang="fr").iloc[0]["reasons"]
+    assert row.group == "G1" and row.members == ["wg1", "wg2", "wg3"] and row["size"] == 3
+    assert row.shared_members == 6 and row.shared_member_names == [f"Membre {m}" for m in range(6)]
+    assert row.member_jaccard == pytest.approx(1.0) and row.mandate_similarity == pytest.approx(1.0)
+    assert row.clusters == ["Aéro"]
+    assert row.reasons == ("Groupe wg1, Groupe wg2 and Groupe wg3 share all their 6 members (Membre 0, Membre 1, "
+                           "Membre 2 and 3 others) and have near-identical mandates (1.00): candidates for a merger.")
+    assert find_duplicate_structures(G, lang="fr").reasons[0] == (
+        "Groupe wg1, Groupe wg2 et Groupe wg3 ont en commun tous leurs 6 membres (Membre 0, Membre 1, Membre 2 et "
+        "3 autres) et des mandats presque identiques (1,00) : candidats à une fusion.")
 
 
 def test_structures_with_different_members_are_not_duplicates():
@@ -132,18 +274,119 @@ def test_structures_with_different_members_are_not_duplicates():
         G.add_edge(f"x{m}", "s1", type="MEMBER_OF")
         G.add_edge(f"y{m}", "s2", type="MEMBER_OF")
     G.add_edge("x0", "s2", type="MEMBER_OF")
+    # member Jaccard 1/8, mandates identical: 0.6 * 0.125 + 0.4 * 1 = 0.475 < 0.6.
     assert find_duplicate_structures(G).empty
+    row = find_duplicate_structures(G, min_score=0.4).iloc[0]
+    assert row.score == pytest.approx(0.6 / 8 + 0.4)
+
+
+def test_bodies_without_members_are_duplicates_by_their_mandates_alone():
+    G = _snapshot([], a=dict(type="structure", mandate="Table de concertation sur l'exportation"),
+                  b=dict(type="association", mandate="table concertation exportation"),
+                  c=dict(type="structure", mandate="Programme de formation"), d=dict(type="company", mandate="x"))
+    df = find_duplicate_structures(G)
+    assert df.members.tolist() == [["a", "b"]] and df.types[0] == ["structure", "association"]
+    assert df.shared_members[0] == 0 and df.reasons[0].startswith("a and b have near-identical mandates")
+
+
+def test_group_indexes_equal_set_arithmetic():
+    G = make_snapshot(120, 0.05, seed=14)
+    for v in G:
+        if G.nodes[v].get("type") in ("company", "government"):
+            G.nodes[v]["type"] = "structure"
+    df = find_duplicate_structures(G, min_score=0.3)
+    assert len(df) > 0
+    members = {}
+    for u, v, d in G.edges(data=True):
+        if d["type"] in MEMBERSHIP and u != v:
+            members.setdefault(v, set()).add(u)
+    for row in df.itertuples():
+        sets = [members.get(m, set()) for m in row.members]
+        assert row.shared_members == len(set.intersection(*sets))
+        assert row.member_jaccard == pytest.approx(min(_jaccard(a, b) for a, b in itertools.combinations(sets, 2)))
+
+
+# --- duplicate records: the loaders' finder, reused --------------------------------------------------------
 
 
 def test_duplicate_records_reuse_the_loaders_matcher():
     G = nx.Graph()
     G.add_node("u1", name="Université de Montréal", type="institution")
     G.add_node("u2", name="Univ. de Montréal", type="institution")
-    G.add_node("k", name="Aérospatiale Nord", type="cluster")
+    G.add_node("k", name="Université de Montréal", type="cluster")
     df = duplicate_records(G)
     assert df[["id_a", "id_b"]].values.tolist() == [["u1", "u2"]]
 
 
-def test_tolerates_graphs_without_attributes():
-    df = find_overlaps(nx.path_graph(5), min_score=0.0)
-    assert isinstance(df, pd.DataFrame) and set(df.columns) >= {"a", "b", "score", "reasons"}
+# --- the classic networks ------------------------------------------------------------------------------
+
+
+def test_galaskiewicz_ceos_sharing_most_clubs_overlap_most():
+    # In the CEOs-and-clubs affiliation network the only signals are memberships, and a CEO's
+    # partners are exactly its clubs: a CEO pair's score is its membership Jaccard index. The
+    # pair with the highest index, counted by hand from the published incidence matrix (CEO 15
+    # and CEO 23: 4 clubs in common out of 5), must lead the CEO pairs.
+    with open(CLASSIC_DIR / "galaskiewicz_ceos_clubs_incidence.csv", newline="") as f:
+        clubs = {r["ceo"]: {c for c, x in r.items() if c != "ceo" and x == "1"} for r in csv.DictReader(f)}
+    jac = {p: _jaccard(clubs[p[0]], clubs[p[1]]) for p in itertools.combinations(sorted(clubs), 2)}
+    best = max(jac, key=jac.get)
+    assert set(best) == {"CEO15", "CEO23"} and jac[best] == 0.8
+    df = find_overlaps(load_classic("galaskiewicz"))
+    ceos = df[df.a_type.eq("company")]
+    assert {ceos.a.iloc[0], ceos.b.iloc[0]} == set(best)
+    assert ceos.score.iloc[0] == ceos.membership_jaccard.iloc[0] == ceos.partner_jaccard.iloc[0] == 0.8
+    # Every CEO pair at 0.7 or more (and two clubs in common) is found, and nothing else.
+    expected = {frozenset(p) for p, j in jac.items() if j >= 0.7 - 1e-12 and len(clubs[p[0]] & clubs[p[1]]) >= 2}
+    assert {frozenset(p) for p in zip(ceos.a, ceos.b)} == expected
+
+
+def test_galaskiewicz_clubs_with_the_most_alike_members_form_the_top_duplicate_group():
+    # Clubs are associations whose members are CEOs and have no mandate, so a pair of clubs
+    # scores its member Jaccard index. By hand: clubs 2 and 3 share 11 of their 22 CEOs
+    # (0.5), the best pair; no pair reaches the default 0.6, so nothing is a merge candidate.
+    G = load_classic("galaskiewicz")
+    assert find_duplicate_structures(G).empty
+    with open(CLASSIC_DIR / "galaskiewicz_ceos_clubs_edges.csv", newline="") as f:
+        members = {}
+        for r in csv.DictReader(f):
+            members.setdefault(r["club"], set()).add(r["ceo"])
+    jac = {p: _jaccard(members[p[0]], members[p[1]]) for p in itertools.combinations(sorted(members), 2)}
+    best = max(jac, key=jac.get)
+    assert set(best) == {"club2", "club3"} and jac[best] == 0.5
+    df = find_duplicate_structures(G, min_score=0.5)
+    assert df.members.tolist() == [sorted(best)] and df.score[0] == 0.5 and df.shared_members[0] == 11
+
+
+def test_knoke_core_organizations_are_structurally_equivalent():
+    # The county government, chamber of commerce, mayor's office and United Way exchange
+    # information or money with the same seven others (checked here from the published edge
+    # list): in the overlap table each of their six pairs has identical partners.
+    with open(CLASSIC_DIR / "knoke_bureaucracies_edges.csv", newline="") as f:
+        ties = [(r["from"], r["to"]) for r in csv.DictReader(f)]
+    core = ["COUN", "COMM", "MAYR", "UWAY"]
+    nbrs = {c: {b for a, b in ties if a == c} | {a for a, b in ties if b == c} for c in core}
+    for a, b in itertools.combinations(core, 2):
+        assert nbrs[a] - {b} == nbrs[b] - {a} and len(nbrs[a] - {b}) == 7
+    df = find_overlaps(load_classic("knoke"))
+    perfect = {frozenset(p) for p, s in zip(zip(df.a, df.b), df.score) if s == 1.0}
+    assert {frozenset(p) for p in itertools.combinations(core, 2)} <= perfect
+    assert (df.partner_jaccard[df.score == 1.0] == 1.0).all() and (df.membership_jaccard == 0).all()
+
+
+def test_interlocking_firms_with_the_same_boards_overlap():
+    # Partners are the firms sharing a director. In West Germany, Ruhrkohle and Thyssen sit
+    # with 10 of the same 11 firms (Jaccard 10/11, by hand below): the top overlap.
+    G = load_classic("interlocks_de")
+    H = partnership_network(G)
+    best = max(itertools.combinations(H, 2), key=lambda p: _jaccard(set(H[p[0]]) - {p[1]}, set(H[p[1]]) - {p[0]}))
+    df = find_overlaps(G)
+    assert {df.a[0], df.b[0]} == set(best) == {"RUHRK", "THYSN"}
+    assert df.score[0] == pytest.approx(10 / 11)
+
+
+def test_emon_overlaps_stay_inside_each_disaster():
+    # Organizations of different disasters share no partner: no overlap across networks, even
+    # between the Red Cross chapters that answered several of them.
+    df = find_overlaps(load_classic("emon"), min_score=0.0, min_shared=1)
+    assert len(df) > 0 and all(a.split(":")[0] == b.split(":")[0] for a, b in zip(df.a, df.b))
+    assert not math.isnan(df.score.max())
