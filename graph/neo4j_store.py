@@ -21,7 +21,7 @@ import neo4j
 from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
-from graph._records import organization_row, plain_properties, plain_value, relationship_key, relationship_row
+from graph._records import organization_row, plain_properties, relationship_key, relationship_row
 from graph.base import AnalysisResults, ImportSummary, Progress, QueryResult, Store, now_iso
 from graph.schema import SCHEMA_STATEMENTS
 from maillage.errors import ImportFailed, QueryRefused, StoreUnavailable
@@ -538,6 +538,14 @@ class Neo4jStore(Store):
         except ImportFailed:
             raise
         except neo4j_errors.Neo4jError as err:
+            if "MemoryPoolOutOfMemoryError" in (err.code or ""):
+                # The whole import is one transaction, bounded by Neo4j's transaction memory.
+                raise ImportFailed(
+                    f"The import is too large for one Neo4j transaction ({err.message}). Nothing of it was "
+                    "written. Split the files, or give Neo4j more memory (the local server: "
+                    "MAILLAGE_NEO4J_HEAP=6g scripts/neo4j-local restart; another server: "
+                    "db.memory.transaction.total.max)."
+                ) from err
             raise ImportFailed(f"Neo4j refused the import ({err.code}): {err.message}. Nothing of it was written.") from err
         except (neo4j_errors.ServiceUnavailable, neo4j_errors.SessionExpired, neo4j_errors.DriverError, OSError) as err:
             raise ImportFailed(
