@@ -34,6 +34,7 @@ __all__ = [
     "CheckFailed",
     "measure",
     "measure_once",
+    "measure_pair",
     "read_status",
     "reset_peak",
     "cache_dir",
@@ -126,6 +127,25 @@ def measure(fn: Callable[[], Any], *, reps: int, warmup: int = 1,
             peak = max(peak, hwm)
             above = max(above, hwm - start_rss)
     return Measured(runs, peak, above, warmup, value)
+
+
+def measure_pair(ours: Callable[[], Any], theirs: Callable[[], Any], *, reps: int, warmup: int = 1,
+                 setup: Callable[[], Any] | None = None) -> tuple[Measured, Measured]:
+    """Measure two functions in alternation (ours, theirs, ours, theirs ...), so that a burst
+    of other work on a shared machine weighs on both sides of the ratio alike."""
+    a: list[Measured] = []
+    b: list[Measured] = []
+    for i in range(warmup + reps):
+        w = int(i < warmup)  # a warm-up call: run, not timed
+        a.append(measure(ours, reps=1 - w, warmup=w, setup=setup))
+        b.append(measure(theirs, reps=1 - w, warmup=w, setup=setup))
+
+    def merge(ms: list[Measured]) -> Measured:
+        timed = [m for m in ms if m.runs]
+        return Measured([r for m in timed for r in m.runs], max(m.peak for m in timed),
+                        max(m.above_start for m in timed), warmup, ms[-1].value)
+
+    return merge(a), merge(b)
 
 
 def measure_once(fn: Callable[[], Any]) -> Measured:
