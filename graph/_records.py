@@ -27,6 +27,8 @@ __all__ = [
     "organization_row",
     "relationship_row",
     "relationship_key",
+    "row_status",
+    "missing_endpoints_error",
     "plain_value",
     "plain_properties",
     "RESERVED_PROPERTIES",
@@ -153,6 +155,25 @@ def relationship_row(rec: RelationshipRecord, *, import_id: str, imported_at: st
         "hash": digest,
         "props": props,
     }
+
+
+def row_status(stored_hash: str | None, row: Mapping[str, Any], *, stored: bool) -> str:
+    """Return ``created``, ``unchanged`` or ``updated`` for a row against what is stored."""
+    if not stored:
+        return "created"
+    return "unchanged" if stored_hash == row["hash"] else "updated"
+
+
+def missing_endpoints_error(count: int, missing: list[tuple[str, str, str, str]]):
+    """Return the :class:`~maillage.errors.ImportFailed` for ``count`` relationships whose
+    ends are not in the graph; ``missing`` lists up to 20 ``(source, TYPE, target, end)``."""
+    from maillage.errors import ImportFailed
+
+    detail = "; ".join(f"{s} -[{t}]-> {o} ({end} not in the graph)" for s, t, o, end in missing[:20])
+    return ImportFailed(
+        f"{count} relationship(s) point at nodes that do not exist: {detail}. "
+        "Nothing of this import was written; import the organizations first or fix the ids."
+    )
 
 
 def relationship_key(source: str, type_: str, target: str) -> str:

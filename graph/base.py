@@ -54,6 +54,13 @@ class ImportSummary:
             + self.organizations_removed + self.relationships_removed
         )
 
+    def count(self, what: str, status: str, type_: str, n: int = 1) -> None:
+        """Add ``n`` rows of ``what`` (``organizations`` or ``relationships``) to ``status``
+        (``created``, ``updated`` or ``unchanged``), and to ``by_type`` when they changed."""
+        setattr(self, f"{what}_{status}", getattr(self, f"{what}_{status}") + n)
+        if status != "unchanged":
+            self.by_type[type_] = self.by_type.get(type_, 0) + n
+
     def as_dict(self) -> dict[str, Any]:
         """Return the summary as plain JSON-friendly values."""
         return dict(self.__dict__)

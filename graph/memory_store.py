@@ -20,7 +20,14 @@ from typing import Any
 
 import networkx as nx
 
-from graph._records import organization_row, plain_properties, relationship_key, relationship_row
+from graph._records import (
+    missing_endpoints_error,
+    organization_row,
+    plain_properties,
+    relationship_key,
+    relationship_row,
+    row_status,
+)
 from graph.base import AnalysisResults, ImportSummary, Progress, Store, now_iso
 from maillage.errors import ImportFailed, StoreError
 from maillage.model import CLUSTER, RESULT_RELATIONSHIP_TYPES, OrganizationRecord, RelationshipRecord, cluster_id
@@ -129,7 +136,7 @@ class MemoryStore(Store):
             orgs, clusters, rels = data["organizations"], data["clusters"], data["relationships"]
             for done, row in enumerate(org_rows, 1):
                 old = orgs.get(row["id"])
-                status = "created" if old is None else ("unchanged" if old["contentHash"] == row["hash"] else "updated")
+                status = row_status(old and old.get("contentHash"), row, stored=old is not None)
                 if status != "unchanged":
                     orgs[row["id"]] = dict(row["props"])
                     oid = row["id"]
@@ -140,7 +147,7 @@ class MemoryStore(Store):
                     for c in row["clusters"]:
                         clusters.setdefault(c["id"], {"id": c["id"], "name": c["name"], "type": "cluster"})
                         rels.setdefault(relationship_key(oid, "PART_OF", c["id"]), dict(row["partOf"]))
-                self._count(summary, "organizations", status, row["type"])
+                summary.count("organizations", status, row["type"])
                 if progress and done % 5000 == 0:
                     progress(done, total)
             missing = []
@@ -151,22 +158,17 @@ class MemoryStore(Store):
                     continue
                 key = relationship_key(row["source"], row["type"], row["target"])
                 old = rels.get(key)
-                status = "created" if old is None else ("unchanged" if old.get("contentHash") == row["hash"] else "updated")
+                status = row_status(old and old.get("contentHash"), row, stored=old is not None)
                 if status != "unchanged":
                     rels[key] = dict(row["props"])
-                self._count(summary, "relationships", status, row["type"])
+                summary.count("relationships", status, row["type"])
                 if progress and done % 5000 == 0:
                     progress(done, total)
             if missing:
-                detail = "; ".join(
-                    f"{m['source']} -[{m['type']}]-> {m['target']} "
-                    f"({'source' if m['source'] not in orgs else 'target'} not in the graph)"
+                raise missing_endpoints_error(len(missing), [
+                    (m["source"], m["type"], m["target"], "source" if m["source"] not in orgs else "target")
                     for m in missing[:20]
-                )
-                raise ImportFailed(
-                    f"{len(missing)} relationship(s) point at nodes that do not exist: {detail}. "
-                    "Nothing of this import was written; import the organizations first or fix the ids."
-                )
+                ])
             if replace_source and sources:
                 keep_ids = {r["id"] for r in org_rows}
                 stale = [i for i, p in orgs.items() if p.get("source") in sources and i not in keep_ids]
@@ -199,11 +201,6 @@ class MemoryStore(Store):
             for g in res["groups"]:
                 g["members"] = [m for m in g["members"] if m not in ids]
 
-    @staticmethod
-    def _count(summary: ImportSummary, what: str, status: str, type_: str) -> None:
-        setattr(summary, f"{what}_{status}", getattr(summary, f"{what}_{status}") + 1)
-        if status != "unchanged":
-            summary.by_type[type_] = summary.by_type.get(type_, 0) + 1
 
     def clear(self) -> None:
         with self._lock:

@@ -21,7 +21,14 @@ import neo4j
 from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
-from graph._records import organization_row, plain_properties, relationship_key, relationship_row
+from graph._records import (
+    missing_endpoints_error,
+    organization_row,
+    plain_properties,
+    relationship_key,
+    relationship_row,
+    row_status,
+)
 from graph.base import AnalysisResults, ImportSummary, Progress, QueryResult, Store, now_iso
 from graph.schema import SCHEMA_STATEMENTS
 from maillage.errors import ImportFailed, QueryRefused, StoreUnavailable
@@ -37,7 +44,6 @@ from maillage.model import (
 
 __all__ = ["Neo4jStore"]
 
-_ABSENT = object()
 
 log = logging.getLogger(__name__)
 
@@ -483,9 +489,8 @@ class Neo4jStore(Store):
                 stored = {r["id"]: r["hash"] for r in tx.run(_ORGANIZATION_HASHES, ids=[row["id"] for row in batch])}
                 changed = []
                 for row in batch:
-                    old = stored.get(row["id"], _ABSENT)
-                    status = "created" if old is _ABSENT else ("unchanged" if old == row["hash"] else "updated")
-                    self._count(summary, "organizations", status, row["type"], 1)
+                    status = row_status(stored.get(row["id"]), row, stored=row["id"] in stored)
+                    summary.count("organizations", status, row["type"])
                     if status != "unchanged":
                         changed.append(row)
                 if changed:
@@ -499,24 +504,19 @@ class Neo4jStore(Store):
                     stored = {(r["source"], r["target"]): r["hash"] for r in tx.run(_RELATIONSHIP_HASHES[key], rows=batch)}
                     changed = []
                     for row in batch:
-                        old = stored.get((row["source"], row["target"]), _ABSENT)
-                        status = "created" if old is _ABSENT else ("unchanged" if old == row["hash"] else "updated")
-                        self._count(summary, "relationships", status, row["type"], 1)
+                        end = (row["source"], row["target"])
+                        status = row_status(stored.get(end), row, stored=end in stored)
+                        summary.count("relationships", status, row["type"])
                         if status != "unchanged":
                             changed.append(row)
                     if changed:
                         written = tx.run(_WRITE_RELATIONSHIPS[key], rows=changed).single()["n"]
                         if written != len(changed):
                             missing = tx.run(_MISSING_ENDPOINTS, rows=changed).data()
-                            detail = "; ".join(
-                                f"{m['source']} -[{m['type']}]-> {m['target']} "
-                                f"({'source' if m['sourceMissing'] else 'target'} not in the graph)"
+                            raise missing_endpoints_error(len(changed) - written, [
+                                (m["source"], m["type"], m["target"], "source" if m["sourceMissing"] else "target")
                                 for m in missing
-                            )
-                            raise ImportFailed(
-                                f"{len(changed) - written} relationship(s) point at nodes that do not exist: {detail}. "
-                                "Nothing of this import was written; import the organizations first or fix the ids."
-                            )
+                            ])
                     done += len(batch)
                     if progress:
                         progress(done, total)
@@ -553,11 +553,6 @@ class Neo4jStore(Store):
                 "nothing of this import is in the graph; run it again once Neo4j is back."
             ) from err
 
-    @staticmethod
-    def _count(summary: ImportSummary, what: str, status: str, type_: str, n: int) -> None:
-        setattr(summary, f"{what}_{status}", getattr(summary, f"{what}_{status}") + n)
-        if status != "unchanged":
-            summary.by_type[type_] = summary.by_type.get(type_, 0) + n
 
     def clear(self) -> None:
         with self._session() as session:
