@@ -12,7 +12,9 @@ is pure Python. The values here are the same definitions, checked against networ
 
 from __future__ import annotations
 
+import gc
 import random
+from itertools import chain, repeat
 from dataclasses import dataclass
 
 import igraph as ig
@@ -21,7 +23,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from analysis._matrices import Snapshot, snapshot_matrices
+from analysis._matrices import Snapshot, Tokens, _items, snapshot_matrices, sorted_unique, token_matrix
+from analysis._network import RESULT_TYPES
 
 __all__: list[str] = []
 
@@ -80,13 +83,55 @@ class _Edges:
         return _Edges(self.nodes, u[first], v[first], ww[first])
 
 
-def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot]:
-    """Return the partnership network of ``G`` as edge arrays, and the :class:`Snapshot`
-    (sectors, clusters, names) it was read from.
+class _Network:
+    """What brokers, communities and simulate read of a snapshot besides its edges: the
+    :class:`~analysis._matrices.Snapshot` fields they use (``nodes``, ``types``, ``clusters``,
+    ``A``, ``sectors``, ``name``), built without the membership and sector matrices unless
+    asked for."""
+
+    def __init__(self, G: nx.Graph, nodes: list, types: list, E: "_Edges", clusters: Tokens):
+        self.G = G
+        self.nodes = nodes
+        self.types = types
+        self.clusters = clusters
+        self._E = E
+        self._A: sp.csr_array | None = None
+        self._sectors: Tokens | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.nodes)
+
+    @property
+    def index(self) -> dict:
+        return {v: i for i, v in enumerate(self.nodes)}
+
+    @property
+    def A(self) -> sp.csr_array:
+        """0/1 adjacency of the partnership network (sorted indices)."""
+        if self._A is None:
+            self._A = self._E.csr()
+        return self._A
+
+    @property
+    def sectors(self) -> Tokens:
+        if self._sectors is None:
+            node = self.G.nodes
+            self._sectors = token_matrix([_items(node[v].get("sectors")) for v in self.nodes])
+        return self._sectors
+
+    name = Snapshot.name
+    attr = Snapshot.attr
+
+
+def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot | _Network]:
+    """Return the partnership network of ``G`` as edge arrays, and the nodes' clusters, types
+    and names (a :class:`Snapshot`, or a :class:`_Network` holding the same fields).
 
     Same nodes, order and summed weights as
     ``adjacency(partnership_network(G, weight=weight))``, built without the intermediate
-    networkx graph (see :mod:`analysis._matrices`).
+    networkx graph. A directed graph (every snapshot) is read by :func:`_directed_edges`;
+    an undirected one by :func:`analysis._matrices.snapshot_matrices`.
 
     Raises
     ------
@@ -94,6 +139,16 @@ def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot]
         When ``weight`` is given and a summed edge weight is not a positive number: Burt's
         measures divide by each node's total and largest weight.
     """
+    if G.is_directed():
+        gc_was_enabled = gc.isenabled()
+        # Lists of every edge's attribute dict would trigger the cyclic garbage collector
+        # again and again, each time walking the whole graph for nothing (no cycles are made).
+        gc.disable()
+        try:
+            return _directed_edges(G, weight=weight)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
     S = snapshot_matrices(G, weight=weight)
     M = S.A if weight is None else S.W
     T = sp.triu(M, k=1).tocoo()
@@ -103,33 +158,132 @@ def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot]
     return _Edges(S.nodes, u, v, w), S
 
 
-def _triangles(n: int, u: np.ndarray, v: np.ndarray):
-    """Yield chunks ``(a, b, c, e_ab, e_bc, e_ac)``: nodes and edge ids, one per triangle.
+def _directed_edges(G: nx.DiGraph, *, weight: str | None = None) -> tuple[_Edges, _Network]:
+    """:func:`_edges` of a directed graph (or multigraph), with the same rules as
+    :func:`analysis._matrices.snapshot_matrices`: cluster nodes are left out (a ``PART_OF``
+    edge to one adds its name to the source's clusters), and so are self-loops and result
+    relationships; ties are unordered and their weights summed.
 
-    Each triangle is listed exactly once: edges are oriented from lower to higher
-    (degree, index) rank, and a triangle ``a < b < c`` is found as the wedge ``a→b→c``
-    closed by ``a→c``. The orientation bounds every out-degree by ``sqrt(2m)``, so the
-    wedges examined are ``O(m^1.5)`` even with hubs (Chiba & Nishizeki), and they are
-    examined in chunks of :data:`_WEDGE_CHUNK` to bound memory.
+    Every pass over the edges is a ``map`` or ``chain`` of builtins (``len``, ``dict.get``,
+    ``dict.values``), which run without a Python step per edge, and the rest is numpy: several times faster than reading
+    the edges one by one, which :func:`partnership_network` does.
     """
-    m = len(u)
-    if m == 0:
-        return
+    node_data = G._node
+    ntypes = list(map(dict.get, node_data.values(), repeat("type")))
+    nodes = [v for v, t in zip(node_data, ntypes) if t != "cluster"]
+    index = {v: i for i, v in enumerate(nodes)}
+    n = len(nodes)
+    types = [t if isinstance(t, str) and t else None for t in ntypes if t != "cluster"]
+    get = index.get
+    succ = G._succ
+    # Sources: non-cluster nodes (a cluster's own out-edges do not count, as in _matrices).
+    src_nodes = [u for u in succ if u in index]
+    nbr_dicts = list(map(succ.__getitem__, src_nodes))
+    per_src = np.fromiter(map(len, nbr_dicts), np.int64, len(nbr_dicts))
+    targets = list(chain.from_iterable(nbr_dicts))
+    pair_src = np.repeat(np.fromiter(map(get, src_nodes), np.int64, len(src_nodes)), per_src)
+    pair_dst = np.fromiter(map(get, targets, repeat(-1)), np.int64, len(targets))
+    if G.is_multigraph():
+        keydicts = list(chain.from_iterable(map(dict.values, nbr_dicts)))
+        per_pair = np.fromiter(map(len, keydicts), np.int64, len(keydicts))
+        datas = list(chain.from_iterable(map(dict.values, keydicts)))
+        src = np.repeat(pair_src, per_pair)
+        dst = np.repeat(pair_dst, per_pair)
+        pair_of = np.repeat(np.arange(len(targets)), per_pair)
+    else:
+        datas = list(chain.from_iterable(map(dict.values, nbr_dicts)))
+        src, dst, pair_of = pair_src, pair_dst, None
+    etypes = list(map(dict.get, datas, repeat("type")))
+    if RESULT_TYPES.isdisjoint(etypes):  # a snapshot never holds analysis results
+        result = np.zeros(len(etypes), dtype=bool)
+    else:
+        result = np.fromiter(map(RESULT_TYPES.__contains__, etypes), bool, len(etypes))
+    keep = (dst >= 0) & (src != dst) & ~result
+
+    # Clusters: the ``clusters`` attribute, then the names of PART_OF targets that are clusters.
+    cluster_lists = [list(_items(node_data[v].get("clusters"))) for v in nodes]
+    for k in np.flatnonzero((dst < 0) & ~result).tolist():
+        if etypes[k] == "PART_OF":
+            c = targets[k if pair_of is None else pair_of[k]]
+            cd = node_data.get(c)
+            if cd is not None and cd.get("type") == "cluster":
+                cluster_lists[src[k]].append(cd.get("name", c))
+    clusters = token_matrix(cluster_lists)
+
+    lo = np.minimum(src[keep], dst[keep])
+    hi = np.maximum(src[keep], dst[keep])
+    keys = lo * n + hi
+    if weight is None:
+        uniq = sorted_unique(keys)
+        w = np.ones(len(uniq))
+    else:
+        wts = np.fromiter((1.0 if x is None else x for x in map(dict.get, datas, repeat(weight), repeat(1))),
+                          np.float64, len(datas))[keep]
+        order = np.argsort(keys, kind="stable")
+        ks = keys[order]
+        first = np.flatnonzero(np.concatenate(([True], ks[1:] != ks[:-1]))) if len(ks) else np.zeros(0, np.int64)
+        uniq = ks[first]
+        w = np.add.reduceat(wts[order], first) if len(ks) else np.zeros(0)
+        bad = np.flatnonzero(~(w > 0))
+        if len(bad):
+            b = bad[0]
+            raise ValueError(
+                f"Edge weights must be positive numbers; the relationships between "
+                f"{nodes[uniq[b] // n]!r} and {nodes[uniq[b] % n]!r} sum to {w[b]!r} in "
+                f"attribute {weight!r}. Fix the data or pass weight=None to count every "
+                "relationship as 1."
+            )
+    E = _Edges(nodes, uniq // n, uniq % n, w)
+    return E, _Network(G, nodes, types, E, clusters)
+
+
+@dataclass(frozen=True)
+class _Oriented:
+    """The edges oriented from lower to higher (degree, index) rank and sorted by
+    ``(lo, hi)``: oriented edge ``j`` is ``lo[j] → hi[j]``, original edge ``order[j]``."""
+
+    lo: np.ndarray
+    hi: np.ndarray
+    order: np.ndarray
+    ptr: np.ndarray  # CSR row pointers of the oriented edges (by ``lo``)
+
+
+def _orient(n: int, u: np.ndarray, v: np.ndarray) -> _Oriented:
     deg = np.bincount(u, minlength=n) + np.bincount(v, minlength=n)
     rank = np.empty(n, dtype=np.int64)
     rank[np.lexsort((np.arange(n), deg))] = np.arange(n)
     flip = rank[u] > rank[v]
     lo = np.where(flip, v, u)
     hi = np.where(flip, u, v)
-    keys = lo * n + hi
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    lo_s, hi_s = lo[order], hi[order]
-    outdeg = np.bincount(lo_s, minlength=n)
+    order = np.argsort(lo * n + hi, kind="stable")
+    lo, hi = lo[order], hi[order]
     ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(outdeg, out=ptr[1:])
+    np.cumsum(np.bincount(lo, minlength=n), out=ptr[1:])
+    return _Oriented(lo, hi, order, ptr)
+
+
+def _triangles(n: int, u: np.ndarray, v: np.ndarray, O: _Oriented | None = None):
+    """Yield chunks ``(j_ab, j_bc, j_ac)`` of oriented edge numbers (see :class:`_Oriented`),
+    one per triangle ``a → b → c`` closed by ``a → c``.
+
+    Each triangle is listed exactly once: edges are oriented from lower to higher
+    (degree, index) rank, and a triangle is found as the wedge ``a→b→c`` closed by ``a→c``.
+    The orientation bounds every out-degree by ``sqrt(2m)``, so the wedges examined are
+    ``O(m^1.5)`` even with hubs (Chiba & Nishizeki), and they are examined in chunks of
+    :data:`_WEDGE_CHUNK` to bound memory. Whether ``a→c`` exists is looked up in the oriented
+    adjacency matrix (scipy's CSR element lookup: a short search within row ``a``).
+    """
+    m = len(u)
+    if m == 0:
+        return
+    O = _orient(n, u, v) if O is None else O
+    lo, hi, ptr = O.lo, O.hi, O.ptr
+    # Values j + 1: a missing entry reads 0.
+    L = sp.csr_array((np.arange(1, m + 1, dtype=np.int64), hi, ptr), shape=(n, n))
+    L.has_sorted_indices = True  # sorted by (lo, hi) above
+    outdeg = np.diff(ptr)
     # Wedges a→b→c: oriented edge j = (a→b) continues along each out-edge of b.
-    count = outdeg[hi_s]
+    count = outdeg[hi]
     ends = np.cumsum(count)
     start = 0
     while start < m:
@@ -143,15 +297,11 @@ def _triangles(n: int, u: np.ndarray, v: np.ndarray):
             continue
         jj = np.repeat(j, cj)
         first = np.cumsum(cj) - cj
-        within = np.arange(total) - np.repeat(first, cj)
-        pos_bc = ptr[hi_s[jj]] + within
-        key_ac = lo_s[jj] * n + hi_s[pos_bc]
-        pos_ac = np.searchsorted(keys, key_ac)
-        pos_ac[pos_ac == m] = m - 1
-        hit = keys[pos_ac] == key_ac
+        j_bc = ptr[hi[jj]] + (np.arange(total) - np.repeat(first, cj))
+        found = np.asarray(L[lo[jj], hi[j_bc]]).ravel()
+        hit = found > 0
         if hit.any():
-            jj, pos_bc, pos_ac = jj[hit], pos_bc[hit], pos_ac[hit]
-            yield lo_s[jj], hi_s[jj], hi_s[pos_bc], order[jj], order[pos_bc], order[pos_ac]
+            yield jj[hit], j_bc[hit], found[hit] - 1
 
 
 def _structural_holes(E: _Edges) -> tuple[np.ndarray, np.ndarray, int]:
@@ -169,13 +319,14 @@ def _structural_holes(E: _Edges) -> tuple[np.ndarray, np.ndarray, int]:
     networkx multiplies whole matrices instead. Isolated nodes get NaN, as in networkx.
     """
     n, m = E.n, E.m
-    u, v, w = E.u, E.v, E.w
-    strength = (np.bincount(u, w, minlength=n) + np.bincount(v, w, minlength=n)).astype(np.float64)
+    strength = (np.bincount(E.u, E.w, minlength=n) + np.bincount(E.v, E.w, minlength=n)).astype(np.float64)
     strongest = np.zeros(n)
-    np.maximum.at(strongest, u, w)
-    np.maximum.at(strongest, v, w)
-    # Directed copies of each edge: id e is u[e]→v[e], id e + m is v[e]→u[e].
-    src = np.concatenate([u, v])
+    np.maximum.at(strongest, E.u, E.w)
+    np.maximum.at(strongest, E.v, E.w)
+    # Directed copies of each oriented edge j: id j is lo[j]→hi[j], id j + m is hi[j]→lo[j].
+    O = _orient(n, E.u, E.v)
+    src = np.concatenate([O.lo, O.hi])
+    w = E.w[O.order]
     ww = np.concatenate([w, w])
     with np.errstate(divide="ignore", invalid="ignore"):
         p = ww / strength[src]
@@ -183,15 +334,9 @@ def _structural_holes(E: _Edges) -> tuple[np.ndarray, np.ndarray, int]:
     indirect = np.zeros(2 * m)  # sum_z p[x→z] p[z→y] on directed edge x→y
     redundancy = np.zeros(2 * m)  # sum_z p[x→z] r[y→z]
     triangles = 0
-
-    def d(e, x):  # directed id of edge e leaving node x
-        return e + m * (x != u[e])
-
-    for a, b, c, e_ab, e_bc, e_ac in _triangles(n, u, v):
-        triangles += len(a)
-        ab, ba = d(e_ab, a), d(e_ab, b)
-        bc, cb = d(e_bc, b), d(e_bc, c)
-        ac, ca = d(e_ac, a), d(e_ac, c)
+    for ab, bc, ac in _triangles(n, E.u, E.v, O):
+        triangles += len(ab)
+        ba, cb, ca = ab + m, bc + m, ac + m
         # Each of the six ordered pairs (x, y) of a triangle, via its third node z:
         # columns are x→y, x→z, z→y and y→z.
         xy = np.concatenate([ab, ba, ac, ca, bc, cb])
@@ -247,9 +392,16 @@ def _components(E: _Edges) -> tuple[int, np.ndarray]:
     return csgraph.connected_components(E.csr(), directed=False)
 
 
+def _names(S: Snapshot | _Network) -> list[str]:
+    """Display names of every node of ``S``: ``[S.name(i) for i in range(S.n)]``, faster."""
+    node = S.G.nodes
+    return [str(v) if (x := node[v].get("name")) is None or x != x else str(x) for v in S.nodes]
+
+
 def _row_lists(M: sp.csr_array, labels: list) -> list[list]:
     """Return, for each row of ``M``, the sorted labels of its stored columns."""
     M = sp.csr_array(M)
-    M.sort_indices()
-    cols = np.split(M.indices, M.indptr[1:-1]) if M.shape[0] else []
-    return [sorted(labels[j] for j in row) for row in cols]
+    ptr = M.indptr.tolist()
+    names = [labels[j] for j in M.indices.tolist()]
+    # Plain list slices: numpy arrays per row cost more than the rows (mostly 0 to 2 labels).
+    return [sorted(names[a:b]) for a, b in zip(ptr, ptr[1:])]

@@ -25,7 +25,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from analysis import _wording as wd
-from analysis._graphops import _betweenness, _components, _edges, _row_lists, _structural_holes
+from analysis._graphops import _betweenness, _components, _edges, _names, _row_lists, _structural_holes
 
 __all__ = ["brokerage", "cluster_bridges", "critical_links"]
 
@@ -178,7 +178,7 @@ def brokerage(
     df = pd.DataFrame(
         {
             "id": S.nodes,
-            "name": [S.name(i) for i in range(n)],
+            "name": _names(S),
             "type": S.types,
             "clusters": own,
             "degree": degree.astype(np.int64),

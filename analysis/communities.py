@@ -17,7 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from analysis._graphops import _edges, _row_lists
+from analysis._graphops import _edges, _names, _row_lists
 from maillage.errors import InputError
 
 __all__ = ["communities", "modularity", "METHODS"]
@@ -179,7 +179,7 @@ def communities(
     df = pd.DataFrame(
         {
             "id": S.nodes,
-            "name": [S.name(i) for i in range(n)],
+            "name": _names(S),
             "type": S.types,
             "community": community,
             "community_size": sizes[community] if n else np.zeros(0, dtype=np.int64),
