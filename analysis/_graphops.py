@@ -139,7 +139,9 @@ def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot 
         When ``weight`` is given and a summed edge weight is not a positive number: Burt's
         measures divide by each node's total and largest weight.
     """
-    if G.is_directed():
+    # Views (subgraph_view, restricted_view) hold filtering wrappers, not dicts: they take the
+    # general path below.
+    if G.is_directed() and type(G._node) is dict and type(G._succ) is dict:
         gc_was_enabled = gc.isenabled()
         # Lists of every edge's attribute dict would trigger the cyclic garbage collector
         # again and again, each time walking the whole graph for nothing (no cycles are made).

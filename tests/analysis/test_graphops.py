@@ -83,3 +83,21 @@ def test_a_non_positive_summed_weight_names_the_pair():
     with pytest.raises(ValueError) as expected:
         snapshot_matrices(G, weight="weight")
     assert str(err.value) == str(expected.value)
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_subgraph_views_take_the_general_path(multi):
+    # A subgraph view's adjacency is a filtering wrapper, not a dict: reading it with dict
+    # methods raised TypeError (the map's community aggregation passes such views).
+    G = (nx.MultiDiGraph if multi else nx.DiGraph)()
+    G.add_nodes_from([("a", {"type": "company"}), ("b", {"type": "association"}),
+                      ("c", {"type": "company"}), ("d", {"type": "company"})])
+    G.add_edge("a", "b", type="MEMBER_OF")
+    G.add_edge("c", "b", type="MEMBER_OF")
+    G.add_edge("c", "d", type="PARTNERS_WITH")
+    view = G.subgraph(["a", "b", "c"])
+    E, _ = _graphops._edges(view)
+    copy, _ = _graphops._edges(view.copy())
+    assert list(E.nodes) == list(copy.nodes)
+    assert sorted(zip(E.u.tolist(), E.v.tolist())) == sorted(zip(copy.u.tolist(), copy.v.tolist()))
+    assert len(E.u) == 2
