@@ -7,7 +7,8 @@
     app = create_app(store=MemoryStore(None))  # tests: a store given as is
 
 Layout of ``api/``: :mod:`api.security` (roles, tokens, CSRF, headers, body caps),
-:mod:`api.services` (the workspace: store, cached snapshot and analyses),
+:mod:`api.services` (the workspace: store, cached snapshot, analyses and pages),
+:mod:`api.workers` (the process that computes analyses off the server's GIL),
 :mod:`api.views` (what pages and API show), :mod:`api.tables` (sortable, filterable,
 paginated result tables and their downloads), :mod:`api.pages` (HTML),
 :mod:`api.rest` (JSON under ``/api/``), :mod:`api.handlers` (errors),
@@ -97,9 +98,15 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if workspace.workers is not None:
+            # Start the analysis worker now, in the background (its fork server imports pandas
+            # and networkx for seconds): the first analysis then finds it ready.
+            workspace.workers.attach()
         try:
             yield
         finally:
+            if workspace.workers is not None:
+                workspace.workers.detach()
             workspace.close()
             uploads.close()
 
@@ -111,6 +118,9 @@ def create_app(
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
+        # maillage exports no OpenTelemetry data; with the bridge on, FastAPI looks for
+        # providers on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.access = access
@@ -119,6 +129,8 @@ def create_app(
     app.state.templates = make_templates()
 
     install_error_handlers(app)
+    # Added first, so it runs inside the security middleware (the last added is outermost).
+    app.add_middleware(rest.CachedAnswers, workspace=workspace)
     app.add_middleware(SecurityMiddleware, config=access, on_error=unexpected_error)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     _mount_map_assets(app)

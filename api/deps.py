@@ -2,6 +2,9 @@
 
 Tests replace the graph store by passing ``store=`` to :func:`api.app.create_app`, or by
 overriding :func:`get_workspace` with ``app.dependency_overrides``.
+
+The dependencies that do no I/O are ``async def``: FastAPI runs a plain ``def`` dependency in
+the thread pool, a hop (and a GIL hand-over) per dependency per request.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ MAX_FORM_FILES = 20
 _bearer = HTTPBearer(auto_error=False, description="An access token of MAILLAGE_TOKENS (not needed on the login-free local demo).")
 
 
-def get_workspace(request: Request) -> Workspace:
+async def get_workspace(request: Request) -> Workspace:
     """Return the application's workspace (store and caches)."""
     return request.app.state.workspace
 
@@ -87,7 +90,7 @@ def require(role: str) -> Callable[..., Principal]:
     and :class:`~maillage.errors.AccessDenied` (403) for a role too low.
     """
 
-    def dependency(request: Request, _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    async def dependency(request: Request, _credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
         # The Bearer header was already checked by the middleware; declaring it here documents
         # it in the OpenAPI document.
         principal = get_principal(request)
@@ -122,7 +125,7 @@ class Paging:
         return {"page": self.page, "per_page": self.per_page, "total": total, "pages": self.pages(total)}
 
 
-def paging(
+async def paging(
     request: Request,
     page: int = Query(1, ge=1, le=1_000_000, description="Page number, from 1."),
     per_page: int = Query(50, ge=1, le=10_000, description="Rows per page (capped by MAILLAGE_MAX_PAGE_SIZE)."),

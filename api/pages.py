@@ -72,7 +72,7 @@ async def dashboard_page(request: Request, ws: Workspace = Depends(get_workspace
 
 
 # ---- map --------------------------------------------------------------------------------------
-def map_filters(
+async def map_filters(
     cluster: list[str] | None = Query(None, max_length=200, description="Keep organizations of these clusters (names or ids)."),
     type: list[str] | None = Query(None, max_length=100, description="Keep organizations of these types."),
     sector: list[str] | None = Query(None, max_length=200, description="Keep organizations of these sectors."),
@@ -136,7 +136,7 @@ async def short_profile_link(org_id: str) -> Response:
 
 
 # ---- tables --------------------------------------------------------------------------------
-def table_query(
+async def table_query(
     q: str = Query("", max_length=200, description="Text to search, accents and case ignored."),
     type: list[str] | None = Query(None, description="Keep rows about these stakeholder types."),
     cluster: list[str] | None = Query(None, description="Keep rows about these clusters (names or ids)."),
@@ -163,14 +163,13 @@ async def table_page(
     """One result table, sortable, filterable and paginated."""
     lang = get_lang(request)
     spec = get_spec(name)
-    df = apply(await views.analysis(ws, spec.analysis, lang), spec, query)
-    start, stop = page.slice(len(df))
+    found = await views.table_page(ws, spec.name, query, page, lang)
     kept = [(k, v) for k, v in request.query_params.multi_items() if k not in ("page", "per_page", "format")]
     downloads = {fmt: f"/tables/{spec.name}/download?" + urlencode(kept + [("format", fmt)]) for fmt in ("csv", "xlsx")}
     return render(request, "table.html", {
         "downloads": downloads,
-        "spec": spec, "tables": TABLES, "columns": spec.shown(df), "rows": views.records(df.iloc[start:stop]),
-        "total": len(df), "paging": page, "pages": page.pages(len(df)), "query": query,
+        "spec": spec, "tables": TABLES, "columns": spec.shown(found.columns), "rows": found.rows,
+        "total": found.total, "paging": page, "pages": page.pages(found.total), "query": query,
         "sort": query.sort or spec.sort,
         "descending": (query.order == "desc") if query.order else (spec.descending if not query.sort else True),
         "facets": await views.facets(ws),

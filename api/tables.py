@@ -65,9 +65,10 @@ class TableSpec:
     title_key: str = ""
     intro_key: str = ""
 
-    def shown(self, df: pd.DataFrame) -> list[Col]:
-        """Return the columns of this table that ``df`` holds."""
-        return [c for c in self.columns if c.key in df.columns]
+    def shown(self, df: pd.DataFrame | list[str]) -> list[Col]:
+        """Return the columns of this table that ``df`` holds (a DataFrame or column names)."""
+        present = set(map(str, df.columns if isinstance(df, pd.DataFrame) else df))
+        return [c for c in self.columns if c.key in present]
 
 
 _SCORE = Col("score", "Score", "Score", "number")
@@ -210,6 +211,10 @@ class TableQuery:
     organization: str | None = None
     sort: str | None = None
     order: str | None = None
+
+    def key(self) -> tuple:
+        """Return a hashable key of the query (for the cache of pages)."""
+        return (self.q, tuple(self.types), tuple(self.clusters), self.organization, self.sort, self.order)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the query as JSON-friendly values."""

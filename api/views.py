@@ -9,9 +9,11 @@ the thread pool through the workspace's cache.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import networkx as nx
@@ -20,6 +22,7 @@ import pandas as pd
 from analysis._network import RESULT_TYPES, as_list, node_clusters
 from api import maps
 from api.services import Workspace, fold
+from api.tables import TableQuery, apply, get_spec
 from maillage.errors import InputError, NotFound
 from maillage.model import STAKEHOLDER_TYPES, cluster_id
 
@@ -28,6 +31,8 @@ __all__ = [
     "GROUP_LINK",
     "MapFilters",
     "analysis",
+    "TablePage",
+    "table_page",
     "jsonable",
     "records",
     "dashboard",
@@ -134,17 +139,69 @@ ANALYSES: dict[str, tuple[Any, bool]] = {
 }
 
 
+def _analysis_key(name: str, lang: str) -> tuple:
+    return ("analysis", name, lang if ANALYSES[name][1] else None)
+
+
 def _analysis_sync(ws: Workspace, name: str, lang: str) -> pd.DataFrame:
-    fn, by_lang = ANALYSES[name]
-    key = ("analysis", name, lang if by_lang else None)
-    return ws.cached_sync(key, lambda: fn(ws.snapshot_sync(), lang))
+    return ws.cached_sync(_analysis_key(name, lang), lambda: ws.analyse_sync(name, lang))
 
 
 async def analysis(ws: Workspace, name: str, lang: str) -> pd.DataFrame:
-    """Return analysis ``name`` of the current graph (cached; computed in the thread pool)."""
-    fn, by_lang = ANALYSES[name]
-    key = ("analysis", name, lang if by_lang else None)
-    return await ws.cached(key, lambda: fn(ws.snapshot_sync(), lang))
+    """Return analysis ``name`` of the current graph (cached; computed in the worker process)."""
+    return await ws.cached(_analysis_key(name, lang), lambda: ws.analyse_sync(name, lang))
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """One page of a result table, ready to show: its rows as JSON-friendly dicts, and the
+    JSON API's whole answer already serialised."""
+
+    total: int
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    body: bytes
+    #: The page's key in the workspace's cache of pages.
+    key: tuple = ()
+    #: The cache key and version of the analysis the page comes from.
+    source: tuple = ()
+
+
+async def table_page(ws: Workspace, name: str, query: TableQuery, page: Any, lang: str) -> TablePage:
+    """Return a page of table ``name`` (filtered and sorted by ``query``), cached.
+
+    The page is serialised once per version of the analysis it comes from: a read of a cached
+    page does no pandas and no JSON work. ``page`` is an :class:`api.deps.Paging`.
+
+    Raises
+    ------
+    maillage.errors.NotFound
+        No such table.
+    maillage.errors.InputError
+        The query sorts by a column the table does not have.
+    """
+    spec = get_spec(name)
+    source = _analysis_key(spec.analysis, lang)
+    result = await ws.entry(source, lambda: ws.analyse_sync(spec.analysis, lang))
+    key = ("table", spec.name, result.version, lang, query.key(), page.page, page.per_page)
+    found = ws.page(key)
+    if found is not None:
+        return found
+
+    def build() -> TablePage:
+        df = apply(result.value, spec, query)
+        start, stop = page.slice(len(df))
+        columns = [str(c) for c in df.columns]
+        rows = records(df.iloc[start:stop])
+        body = {"table": spec.name, "query": query.as_dict(), "columns": columns, "items": rows, **page.meta(len(df))}
+        # As Starlette's JSONResponse writes it.
+        raw = json.dumps(body, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
+        return TablePage(total=len(df), columns=columns, rows=rows, body=raw, key=key, source=(source, result.version))
+
+    built = await ws.run(build)
+    # The rows as dicts weigh about thrice their JSON.
+    ws.keep_page(key, built, 4 * len(built.body), built.source)
+    return built
 
 
 # ---- JSON-friendly values ---------------------------------------------------------------

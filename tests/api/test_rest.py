@@ -237,3 +237,53 @@ def test_caching_computes_each_analysis_once():
             c.get("/api/tables/gaps")
         assert ws.computations[("analysis", "gaps", "fr")] == 1
         assert ws.computations[("snapshot",)] == 1
+
+
+def test_a_table_page_is_serialised_once_per_analysis_version():
+    with make_client() as c:
+        ws = c.app.state.workspace
+        first = c.get("/api/tables/gaps?per_page=3")
+        pages = dict(ws._pages)
+        again = c.get("/api/tables/gaps?per_page=3")
+        assert again.content == first.content and dict(ws._pages).keys() == pages.keys()
+        assert first.json()["per_page"] == 3 and len(first.json()["items"]) <= 3
+        # Another page, order or language is another entry.
+        assert c.get("/api/tables/gaps?per_page=3&order=asc").json()["query"]["order"] == "asc"
+        assert c.get("/api/tables/gaps?per_page=3&lang=en").status_code == 200
+        assert len(ws._pages) == 3
+
+
+def test_a_cached_page_is_not_served_after_an_import_changed_the_graph():
+    from tests.api.factory import csrf_of
+
+    with make_client() as c:
+        before = c.get("/api/tables/brokers?per_page=100").json()
+        csv = b"id,name,type,clusters\nnew-1,Nouvelle organisation,company,Aerospatiale\n"
+        token = c.post("/api/import", files={"files": ("n.csv", csv, "text/csv")},
+                       headers={"X-CSRF-Token": csrf_of(c)}).json()["token"]
+        assert c.post(f"/api/import/{token}/confirm", json={}).status_code == 200
+        after = c.get("/api/tables/brokers?per_page=100").json()
+        assert after["total"] == before["total"] + 1
+        assert "new-1" in {row["id"] for row in after["items"]}
+
+
+def test_a_cached_answer_still_needs_the_viewer_role():
+    from tests.api.factory import TOKENS
+
+    with make_client(role_tokens=True) as c:
+        viewer = {"Authorization": f"Bearer {TOKENS['viewer']}"}
+        assert c.get("/api/tables/gaps", headers=viewer).status_code == 200
+        assert c.get("/api/tables/gaps", headers=viewer).status_code == 200  # answered from the cache
+        r = c.get("/api/tables/gaps")
+        assert r.status_code == 401 and "items" not in r.text
+        r = c.get("/api/tables/gaps", headers={"Authorization": "Bearer not-a-token-0123456789"})
+        assert r.status_code == 401
+
+
+def test_a_cached_answer_carries_the_security_headers_and_the_same_body():
+    with make_client() as c:
+        first = c.get("/api/tables/overlaps?per_page=2")
+        second = c.get("/api/tables/overlaps?per_page=2")
+        assert second.content == first.content
+        assert second.headers["content-type"] == "application/json"
+        assert "content-security-policy" in second.headers and second.headers["x-content-type-options"] == "nosniff"

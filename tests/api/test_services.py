@@ -95,3 +95,26 @@ def test_a_store_that_failed_to_open_is_tried_again(monkeypatch):
                                   ("main-d'œuvre", "main-d'oeuvre")])
 def test_fold_ignores_accents_case_and_spacing(a, b):
     assert fold(a) == fold(b)
+
+
+def test_analyses_run_in_the_worker_process_not_the_server():
+    ws = Workspace(make_settings(), store=make_store())
+    before = ws.workers.graphs_sent
+    df = ws.analyse_sync("brokers", "en")
+    assert len(df) and ws.workers.graphs_sent == before + 1 and ws.workers._executor is not None
+
+
+def test_the_result_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(services, "MAX_ENTRIES", 10)
+    ws = Workspace(make_settings(), store=make_store(), workers=None)
+    for i in range(50):
+        ws.cached_sync(("search", i), lambda: "x" * 1000)
+    assert len(ws._cache) == 10 and ("search", 49) in ws._cache and ("search", 0) not in ws._cache
+
+
+def test_the_page_cache_is_bounded_by_bytes(monkeypatch):
+    monkeypatch.setattr(services, "MAX_PAGE_BYTES", 10_000)
+    ws = Workspace(make_settings(), store=make_store(), workers=None)
+    for i in range(100):
+        ws.keep_page(("page", i), b"x" * 1000, 1000)
+    assert ws._page_bytes <= 10_000 and ws.page(("page", 99)) is not None and ws.page(("page", 0)) is None
