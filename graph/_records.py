@@ -68,9 +68,78 @@ def plain_properties(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# One encoder for every row: json.dumps with options builds a new JSONEncoder per call, and the
+# hash of a whole import is a good share of its client-side time. The text (hence the hash
+# stored in existing graphs) is exactly json.dumps(content, sort_keys=True, ensure_ascii=False,
+# default=str).
+_ENCODE = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str).encode
+_BLAKE2B = hashlib.blake2b
+
+
 def _hash(content: Mapping[str, Any]) -> str:
-    text = json.dumps(content, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return _BLAKE2B(_ENCODE(content).encode("utf-8"), digest_size=16).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """:func:`plain_value`, with a shortcut for the types loaders produce (``str``, ``int``,
+    ``float``, ``date``, ``None`` and tuples of ``str``)."""
+    t = type(value)
+    if t is str or t is int or value is None or t is _dt.date or t is bool:
+        return value
+    if t is float:
+        return None if value != value else value
+    if (t is tuple or t is list) and all(type(v) is str for v in value):
+        return list(value)
+    return plain_value(value)
+
+
+_ENCODE_STR = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) does to a str
+
+
+def _relationship_hash(rec: RelationshipRecord, content: dict[str, Any]) -> str:
+    """``_hash(dict(content, _key=[source, type, target]))``, with the JSON text written directly
+    for the common content (no extra column; a finite float or int ``weight``, ``since`` and
+    ``until`` dates): relationships are most of an import's rows."""
+    key = (rec.source, rec.type, rec.target)
+    parts = []
+    if len(content) <= 3 and all(type(k) is str for k in key):
+        parts.append('{"_key": [' + ", ".join(map(_ENCODE_STR, key)) + "]")
+        for name in ("since", "until"):
+            value = content.get(name)
+            if value is not None:
+                if type(value) is not _dt.date:
+                    parts = None
+                    break
+                parts.append(f', "{name}": "{value.isoformat()}"')
+        weight = content.get("weight")
+        if parts is not None and weight is not None:
+            if type(weight) is int or (type(weight) is float and math.isfinite(weight)):
+                parts.append(f', "weight": {weight!r}')
+            else:
+                parts = None
+        if parts is not None and len(parts) - 1 == len(content):
+            parts.append("}")
+            return _BLAKE2B("".join(parts).encode("utf-8"), digest_size=16).hexdigest()
+    return _hash(dict(content, _key=list(key)))
+
+
+_cluster_ids: dict[str, str] = {}
+
+
+def _cluster_id(name: str) -> str:
+    # Clusters are few and named on every organization: fold each name once.
+    cid = _cluster_ids.get(name)
+    if cid is None:
+        if len(_cluster_ids) > 10_000:
+            _cluster_ids.clear()
+        cid = _cluster_ids[name] = cluster_id(name)
+    return cid
+
+
+def _extra(extra: Mapping[str, Any]) -> dict[str, Any]:
+    if not extra:
+        return {}
+    return {k: v for k, v in plain_properties(extra).items() if k not in RESERVED_PROPERTIES}
 
 
 def organization_row(rec: OrganizationRecord, *, import_id: str, imported_at: str, source: str | None) -> dict[str, Any]:
@@ -81,37 +150,22 @@ def organization_row(rec: OrganizationRecord, *, import_id: str, imported_at: st
     """
     if rec.type not in TYPE_LABELS:
         raise ValueError(f"unknown organization type {rec.type!r} for id {rec.id!r}")
-    content = {k: v for k, v in plain_properties(rec.extra).items() if k not in RESERVED_PROPERTIES}
-    content.update(
-        plain_properties(
-            {
-                "id": rec.id,
-                "name": rec.name,
-                "type": rec.type,
-                "sectors": list(rec.sectors),
-                "clusters": list(rec.clusters),
-                "region": rec.region,
-                "mandate": rec.mandate,
-            }
-        )
-    )
+    content = _extra(rec.extra)
+    for key, value in (("id", rec.id), ("name", rec.name), ("type", rec.type), ("sectors", rec.sectors),
+                       ("clusters", rec.clusters), ("region", rec.region), ("mandate", rec.mandate)):
+        value = _plain(value)
+        if value is not None:
+            content[str(key)] = value
     digest = _hash(content)
     props = dict(content)
-    props.update(
-        plain_properties(
-            {
-                "source": rec.source_file or source,
-                "row": rec.row,
-                "importId": import_id,
-                "importedAt": imported_at,
-                "contentHash": digest,
-            }
-        )
-    )
+    provenance = {"source": _plain(rec.source_file or source), "row": _plain(rec.row), "importId": import_id,
+                  "importedAt": imported_at}
+    provenance = {k: v for k, v in provenance.items() if v is not None}
+    props.update(provenance, contentHash=digest)
     clusters = []
     seen = set()
     for name in rec.clusters:
-        cid = cluster_id(name)
+        cid = _cluster_id(name)
         if cid and cid not in seen:
             seen.add(cid)
             clusters.append({"id": cid, "name": name})
@@ -123,10 +177,7 @@ def organization_row(rec: OrganizationRecord, *, import_id: str, imported_at: st
         "props": props,
         "clusters": clusters,
         "clusterIds": [c["id"] for c in clusters],
-        "partOf": plain_properties(
-            {"source": rec.source_file or source, "row": rec.row, "importId": import_id,
-             "importedAt": imported_at, "derived": True}
-        ),
+        "partOf": dict(provenance, derived=True),
     }
 
 
@@ -136,17 +187,20 @@ def relationship_row(rec: RelationshipRecord, *, import_id: str, imported_at: st
         raise ValueError(f"unknown relationship type {rec.type!r} ({rec.source} -> {rec.target})")
     if rec.target_kind not in (ORGANIZATION, CLUSTER):
         raise ValueError(f"target_kind must be {ORGANIZATION!r} or {CLUSTER!r}, not {rec.target_kind!r}")
-    content = {k: v for k, v in plain_properties(rec.extra).items() if k not in RESERVED_PROPERTIES}
-    content.update(plain_properties({"weight": rec.weight, "since": rec.since, "until": rec.until}))
-    content_for_hash = dict(content, _key=[rec.source, rec.type, rec.target])
-    digest = _hash(content_for_hash)
-    props = dict(content)
-    props.update(
-        plain_properties(
-            {"source": rec.source_file or source, "row": rec.row, "importId": import_id,
-             "importedAt": imported_at, "contentHash": digest}
-        )
-    )
+    content = _extra(rec.extra)
+    for key, value in (("weight", rec.weight), ("since", rec.since), ("until", rec.until)):
+        value = _plain(value)
+        if value is not None:
+            content[key] = value
+    digest = _relationship_hash(rec, content)
+    props = content
+    for key, value in (("source", rec.source_file or source), ("row", rec.row)):
+        value = _plain(value)
+        if value is not None:
+            props[key] = value
+    props["importId"] = import_id
+    props["importedAt"] = imported_at
+    props["contentHash"] = digest
     return {
         "source": rec.source,
         "target": rec.target,

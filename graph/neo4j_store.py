@@ -21,13 +21,13 @@ import neo4j
 from neo4j import GraphDatabase
 from neo4j import exceptions as neo4j_errors
 
+from graph._snapshot import CHUNK as SNAPSHOT_CHUNK, read_snapshot
 from graph._records import (
     missing_endpoints_error,
     organization_row,
     plain_properties,
     relationship_key,
     relationship_row,
-    row_status,
 )
 from graph.base import AnalysisResults, ImportSummary, Progress, QueryResult, Store, now_iso
 from graph.schema import SCHEMA_STATEMENTS
@@ -39,7 +39,6 @@ from maillage.model import (
     RESULT_RELATIONSHIP_TYPES,
     OrganizationRecord,
     RelationshipRecord,
-    cluster_id,
 )
 
 __all__ = ["Neo4jStore"]
@@ -47,44 +46,90 @@ __all__ = ["Neo4jStore"]
 
 log = logging.getLogger(__name__)
 
-_ORGANIZATION_HASHES = """
-UNWIND $ids AS id
-MATCH (o:Organization {id: id})
-RETURN o.id AS id, o.contentHash AS hash
-"""
-
+# One query per batch reads what is stored and writes only what is new or changed: unchanged
+# rows are not touched at all (provenance included). It returns one count per status (and
+# type), so the client never reads hashes back. The unit subqueries keep every row, changed or
+# not, for the counts; the relationship query also tells how many rows found both ends.
 _WRITE_ORGANIZATIONS = """
 UNWIND $rows AS row
-MERGE (o:Organization {id: row.id})
-SET o = row.props
-REMOVE o:Company:Association:WorkforceCommittee:Government:Institution:Structure
-SET o:$(row.label)
-WITH o, row
-OPTIONAL MATCH (o)-[stale:PART_OF]->(c:Cluster)
-WHERE NOT c.id IN row.clusterIds
-DELETE stale
-WITH DISTINCT o, row
-UNWIND row.clusters AS cluster
-MERGE (c:Cluster {id: cluster.id})
-  ON CREATE SET c.name = cluster.name, c.type = 'cluster'
-MERGE (o)-[p:PART_OF]->(c)
-  ON CREATE SET p = row.partOf
-"""
-
-_RELATIONSHIP_HASHES_TEMPLATE = """
-UNWIND $rows AS row
-MATCH (a:Organization {id: row.source})-[r:REL_TYPE]->(b:TARGET_LABEL {id: row.target})
-RETURN row.source AS source, row.target AS target, r.contentHash AS hash
+OPTIONAL MATCH (old:Organization {id: row.id})
+WITH row, CASE WHEN old IS NULL THEN 'created' WHEN old.contentHash = row.hash THEN 'unchanged'
+               ELSE 'updated' END AS status
+CALL (row, status) {
+  WITH row, status WHERE status <> 'unchanged'
+  MERGE (o:Organization {id: row.id})
+  SET o = row.props
+  REMOVE o:Company:Association:WorkforceCommittee:Government:Institution:Structure
+  SET o:$(row.label)
+  WITH o, row, status
+  CALL (o, row, status) {
+    WITH o, row WHERE status = 'updated'
+    // No label on c: an index on Cluster(id) would tempt the planner to scan every cluster
+    // for each organization, rather than follow the organization's few PART_OF.
+    MATCH (o)-[stale:PART_OF]->(c)
+    WHERE NOT c.id IN row.clusterIds
+    DELETE stale
+  }
+  WITH o, row
+  UNWIND row.clusters AS cluster
+  MERGE (c:Cluster {id: cluster.id})
+    ON CREATE SET c.name = cluster.name, c.type = 'cluster'
+  MERGE (o)-[p:PART_OF]->(c)
+    ON CREATE SET p = row.partOf
+}
+RETURN status, row.type AS type, count(*) AS n
 """
 
 _WRITE_RELATIONSHIPS_TEMPLATE = """
 UNWIND $rows AS row
 MATCH (a:Organization {id: row.source})
 MATCH (b:TARGET_LABEL {id: row.target})
-MERGE (a)-[r:REL_TYPE]->(b)
-SET r = row.props
-RETURN count(*) AS n
+WITH row, a, b, [(a)-[old:REL_TYPE]->(b) | old.contentHash] AS stored
+WITH row, a, b, CASE WHEN stored = [] THEN 'created' WHEN stored[0] = row.hash THEN 'unchanged'
+                     ELSE 'updated' END AS status
+CALL (row, a, b, status) {
+  WITH row, a, b WHERE status <> 'unchanged'
+  MERGE (a)-[r:REL_TYPE]->(b)
+  SET r = row.props, r.since = coalesce(date(row.since), row.props.since),
+      r.until = coalesce(date(row.until), row.props.until)
+}
+RETURN status, count(*) AS n
 """
+
+# The same writes when nothing of the kind is stored yet (a first import, the usual bulk load):
+# every row is new, so nothing is read back, no stale PART_OF is looked for, and no Eager
+# barrier stops the rows streaming through. MERGE (not CREATE) still keeps a key written twice,
+# or by a concurrent import, to one node or relationship.
+_WRITE_NEW_ORGANIZATIONS = """
+UNWIND $rows AS row
+MERGE (o:Organization {id: row.id})
+SET o = row.props
+REMOVE o:Company:Association:WorkforceCommittee:Government:Institution:Structure
+SET o:$(row.label)
+WITH o, row
+CALL (o, row) {
+  UNWIND row.clusters AS cluster
+  MERGE (c:Cluster {id: cluster.id})
+    ON CREATE SET c.name = cluster.name, c.type = 'cluster'
+  MERGE (o)-[p:PART_OF]->(c)
+    ON CREATE SET p = row.partOf
+}
+RETURN 'created' AS status, row.type AS type, count(*) AS n
+"""
+
+_WRITE_NEW_RELATIONSHIPS_TEMPLATE = """
+UNWIND $rows AS row
+MATCH (a:Organization {id: row.source})
+MATCH (b:TARGET_LABEL {id: row.target})
+MERGE (a)-[r:REL_TYPE]->(b)
+SET r = row.props, r.since = coalesce(date(row.since), row.props.since),
+    r.until = coalesce(date(row.until), row.props.until)
+RETURN 'created' AS status, count(*) AS n
+"""
+
+# Read in the import's transaction before its first write, from Neo4j's count store.
+_COUNT_ORGANIZATIONS_STORED = "MATCH (o:Organization) RETURN count(o) AS n"
+_COUNT_TYPE_TEMPLATE = "MATCH ()-[r:REL_TYPE]->() RETURN count(r) AS n"
 
 
 def _per_type(template: str) -> dict[tuple[str, str], str]:
@@ -98,17 +143,18 @@ def _per_type(template: str) -> dict[tuple[str, str], str]:
     }
 
 
-_RELATIONSHIP_HASHES = _per_type(_RELATIONSHIP_HASHES_TEMPLATE)
 _WRITE_RELATIONSHIPS = _per_type(_WRITE_RELATIONSHIPS_TEMPLATE)
+_WRITE_NEW_RELATIONSHIPS = _per_type(_WRITE_NEW_RELATIONSHIPS_TEMPLATE)
+_COUNT_TYPE = _per_type(_COUNT_TYPE_TEMPLATE)
 
 _MISSING_ENDPOINTS = """
 UNWIND $rows AS row
 OPTIONAL MATCH (a:Organization {id: row.source})
 OPTIONAL MATCH (b:Organization {id: row.target})
 OPTIONAL MATCH (c:Cluster {id: row.target})
-WITH row, a, CASE row.targetKind WHEN 'Cluster' THEN c ELSE b END AS target
+WITH row, a, CASE $targetKind WHEN 'Cluster' THEN c ELSE b END AS target
 WHERE a IS NULL OR target IS NULL
-RETURN row.source AS source, row.type AS type, row.target AS target,
+RETURN row.source AS source, $type AS type, row.target AS target,
        a IS NULL AS sourceMissing, target IS NULL AS targetMissing
 LIMIT 20
 """
@@ -129,66 +175,6 @@ WHERE r.source IN $sources
 DELETE r
 RETURN count(*) AS n
 """
-
-# Snapshot reads return a few large records rather than one per node or relationship: much of
-# the driver's cost is per record (socket reads, a Record, field look-ups), so columns of up to
-# $chunk organizations per record cost a fraction of it (bench/neo4j_cases.py measures the
-# snapshot against one record per relationship). Only node references are collected on the
-# server; properties are read chunk by chunk.
-_SNAPSHOT_NODES = """
-MATCH (o:Organization)
-WHERE ($types IS NULL OR o.type IN $types)
-  AND ($clusterIds IS NULL OR EXISTS { (o)-[:PART_OF]->(c:Cluster) WHERE c.id IN $clusterIds })
-WITH collect(o) AS nodes
-UNWIND range(0, size(nodes) - 1, $chunk) AS start
-WITH nodes[start..start + $chunk] AS chunk
-RETURN [o IN chunk | o.id] AS ids, [o IN chunk | properties(o)] AS props
-"""
-
-_SNAPSHOT_CLUSTERS = """
-MATCH (c:Cluster)
-WHERE $clusterIds IS NULL OR c.id IN $clusterIds
-RETURN c.id AS id, properties(c) AS props
-"""
-
-_SNAPSHOT_EDGES = """
-MATCH (a:Organization)
-WITH collect(a) AS sources
-UNWIND range(0, size(sources) - 1, $chunk) AS start
-CALL (sources, start) {
-  UNWIND sources[start..start + $chunk] AS a
-  MATCH (a)-[r]->(b)
-  WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
-  RETURN collect(a.id) AS s, collect(type(r)) AS t, collect(b.id) AS d, collect(r {.*, since: null, until: null}) AS p,
-         collect(_SINCE) AS since, collect(_UNTIL) AS until
-}
-RETURN s, t, d, p, since, until
-"""
-
-_SNAPSHOT_EDGES_FROM = """
-UNWIND range(0, size($ids) - 1, $chunk) AS start
-CALL (start) {
-  UNWIND $ids[start..start + $chunk] AS id
-  MATCH (a:Organization {id: id})-[r]->(b)
-  WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
-  RETURN collect(a.id) AS s, collect(type(r)) AS t, collect(b.id) AS d, collect(r {.*, since: null, until: null}) AS p,
-         collect(_SINCE) AS since, collect(_UNTIL) AS until
-}
-RETURN s, t, d, p, since, until
-"""
-
-# ``since`` and ``until`` travel apart from the other properties: a date as its ISO text (the
-# driver's Date objects cost more to build than the rest of the relationship), any other value
-# wrapped in a one-item list, and 0 when absent (collect() would drop a null and shift the rows).
-_TEMPORAL_COLUMN = ("CASE WHEN r.KEY IS NULL THEN 0 WHEN valueType(r.KEY) = 'DATE NOT NULL' "
-                    "THEN toString(r.KEY) ELSE [r.KEY] END")
-_SNAPSHOT_EDGES = _SNAPSHOT_EDGES.replace("_SINCE", _TEMPORAL_COLUMN.replace("KEY", "since")).replace(
-    "_UNTIL", _TEMPORAL_COLUMN.replace("KEY", "until"))
-_SNAPSHOT_EDGES_FROM = _SNAPSHOT_EDGES_FROM.replace("_SINCE", _TEMPORAL_COLUMN.replace("KEY", "since")).replace(
-    "_UNTIL", _TEMPORAL_COLUMN.replace("KEY", "until"))
-
-#: Organizations per snapshot record (their relationships come in the same record).
-_SNAPSHOT_CHUNK = 2000
 
 _COUNT_ORGANIZATIONS = """
 MATCH (o:Organization)
@@ -291,7 +277,6 @@ def _native(value: Any) -> Any:
 
 
 _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), _dt.date})
-_FROM_ISO = _dt.date.fromisoformat
 
 
 def _native_props(props: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,29 +287,6 @@ def _native_props(props: Mapping[str, Any]) -> dict[str, Any]:
         if type(v) not in _PLAIN_TYPES:
             out[k] = _native(v)  # same key: the dict does not change size while iterated
     return out
-
-
-def _temporal(p: dict[str, Any], key: str, value: Any) -> None:
-    """Put back ``since`` or ``until`` as the snapshot query sent it apart (see _TEMPORAL_COLUMN)."""
-    if value.__class__ is str:
-        p[key] = _FROM_ISO(value)
-    elif value.__class__ is list:
-        p[key] = _native(value[0])
-    else:
-        del p[key]
-
-
-def _edge_rows(G: nx.MultiDiGraph, sources: list, rel_types: list, targets: list, props: list, since: list,
-               until: list, *, check_targets: bool):
-    """Yield ``(u, v, key, attrs)`` for ``add_edges_from`` from one snapshot record's columns."""
-    for u, t, v, p, s, e in zip(sources, rel_types, targets, props, since, until):
-        if check_targets and v not in G:
-            continue
-        _temporal(p, "since", s)
-        _temporal(p, "until", e)
-        p = _native_props(p)
-        p["type"] = t
-        yield u, v, t, p
 
 
 def _jsonable(value: Any) -> Any:
@@ -386,6 +348,23 @@ def _collect_elements(value: Any, nodes: dict, rels: dict) -> None:
             _collect_elements(v, nodes, rels)
 
 
+_DATE = _dt.date
+
+
+def _relationship_wire(row: dict[str, Any]) -> dict[str, Any]:
+    """Return what a relationship row sends to Neo4j: only the fields the query reads, and
+    ``since`` / ``until`` dates as ISO text (the query makes them dates again), because the
+    driver builds a Python object per date it sends, which costs more than the rest of the row."""
+    props = row["props"]
+    wire = {"source": row["source"], "target": row["target"], "hash": row["hash"], "props": props}
+    for key in ("since", "until"):
+        value = props.get(key)
+        if value.__class__ is _DATE:
+            del props[key]
+            wire[key] = value.isoformat()
+    return wire
+
+
 def _batches(rows: Sequence[Any], size: int) -> Iterable[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -412,7 +391,7 @@ class Neo4jStore(Store):
         self.uri = uri
         self.database = database
         self.batch_size = batch_size
-        self._snapshot_chunk = _SNAPSHOT_CHUNK
+        self._snapshot_chunk = SNAPSHOT_CHUNK
         self._driver = GraphDatabase.driver(uri, auth=(user, password or ""), connection_acquisition_timeout=30.0,
                                             # The driver retries a failing transaction for 30 s by default: a page or
                                             # an import would hang that long while Neo4j is down. Deadlocks and other
@@ -472,64 +451,82 @@ class Neo4jStore(Store):
     ) -> ImportSummary:
         import_id = import_id or uuid.uuid4().hex
         imported_at = now_iso()
-        org_rows = [organization_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in organizations]
-        rel_rows = [relationship_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in relationships]
-        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for r in rel_rows:
-            groups.setdefault((r["type"], r["targetKind"]), []).append(r)
-        sources = sorted({r["props"]["source"] for r in org_rows + rel_rows if "source" in r["props"]} | ({source} if source else set()))
-        total = len(org_rows) + len(rel_rows)
+        organizations = list(organizations)
+        groups: dict[tuple[str, str], list[RelationshipRecord]] = {}
+        for r in relationships:
+            groups.setdefault((r.type, r.target_kind), []).append(r)
+        for recs in groups.values():  # an unknown type or target kind: ValueError before Neo4j is asked
+            relationship_row(recs[0], import_id=import_id, imported_at=imported_at, source=source)
+        n_rels = sum(len(g) for g in groups.values())
+        total = len(organizations) + n_rels
+        size = max(1, self.batch_size)
+        # (records, relationship group or None for organizations), in the order they are written.
+        steps = [(organizations[i : i + size], None) for i in range(0, len(organizations), size)]
+        steps += [(recs[i : i + size], key) for key, recs in sorted(groups.items()) for i in range(0, len(recs), size)]
+
+        def rows_of(records: Sequence[Any], key: tuple[str, str] | None) -> list[dict[str, Any]]:
+            if key is None:
+                return [organization_row(r, import_id=import_id, imported_at=imported_at, source=source) for r in records]
+            return [_relationship_wire(relationship_row(r, import_id=import_id, imported_at=imported_at, source=source))
+                    for r in records]
 
         def work(tx: neo4j.ManagedTransaction) -> ImportSummary:
             summary = ImportSummary(import_id=import_id, source=source, imported_at=imported_at)
             done = 0
-            # Read the stored content hashes first and write only what is new or changed:
-            # unchanged records are not touched at all (provenance included).
-            for batch in _batches(org_rows, self.batch_size):
-                stored = {r["id"]: r["hash"] for r in tx.run(_ORGANIZATION_HASHES, ids=[row["id"] for row in batch])}
-                changed = []
-                for row in batch:
-                    status = row_status(stored.get(row["id"]), row, stored=row["id"] in stored)
-                    summary.count("organizations", status, row["type"])
-                    if status != "unchanged":
-                        changed.append(row)
-                if changed:
-                    tx.run(_WRITE_ORGANIZATIONS, rows=changed).consume()
-                done += len(batch)
+
+            def finish(key: tuple[str, str] | None, rows: list[dict[str, Any]], result: neo4j.Result) -> None:
+                nonlocal done
+                if key is None:
+                    for rec in result:
+                        summary.count("organizations", rec["status"], rec["type"], rec["n"])
+                else:
+                    counts = {rec["status"]: rec["n"] for rec in result}
+                    if sum(counts.values()) != len(rows):
+                        missing = tx.run(_MISSING_ENDPOINTS, rows=rows, type=key[0], targetKind=key[1]).data()
+                        raise missing_endpoints_error(len(rows) - sum(counts.values()), [
+                            (m["source"], m["type"], m["target"], "source" if m["sourceMissing"] else "target")
+                            for m in missing
+                        ])
+                    for status, n in counts.items():
+                        summary.count("relationships", status, key[0], n)
+                done += len(rows)
                 if progress:
                     progress(done, total)
-            for key, rows in sorted(groups.items()):
-                for batch in _batches(rows, self.batch_size):
-                    batch = list(batch)
-                    stored = {(r["source"], r["target"]): r["hash"] for r in tx.run(_RELATIONSHIP_HASHES[key], rows=batch)}
-                    changed = []
-                    for row in batch:
-                        end = (row["source"], row["target"])
-                        status = row_status(stored.get(end), row, stored=end in stored)
-                        summary.count("relationships", status, row["type"])
-                        if status != "unchanged":
-                            changed.append(row)
-                    if changed:
-                        written = tx.run(_WRITE_RELATIONSHIPS[key], rows=changed).single()["n"]
-                        if written != len(changed):
-                            missing = tx.run(_MISSING_ENDPOINTS, rows=changed).data()
-                            raise missing_endpoints_error(len(changed) - written, [
-                                (m["source"], m["type"], m["target"], "source" if m["sourceMissing"] else "target")
-                                for m in missing
-                            ])
-                    done += len(batch)
-                    if progress:
-                        progress(done, total)
-            if replace_source and sources:
-                keep_ids = [r["id"] for r in org_rows]
-                rec = tx.run(_REMOVE_STALE_ORGANIZATIONS, sources=sources, keep=keep_ids).single()
-                summary.organizations_removed = rec["n"] if rec else 0
-                keep_keys = [relationship_key(r["source"], r["type"], r["target"]) for r in rel_rows]
-                rec = tx.run(
-                    _REMOVE_STALE_RELATIONSHIPS, sources=sources, keep=keep_keys,
-                    resultTypes=list(RESULT_RELATIONSHIP_TYPES) + ["IN_DUPLICATE_GROUP"],
-                ).single()
-                summary.relationships_removed = rec["n"] if rec else 0
+
+            # What is stored already, before anything is written: a kind with nothing stored
+            # (no organization; no relationship of a type) takes the write-only queries.
+            fresh = {None: not organizations or tx.run(_COUNT_ORGANIZATIONS_STORED).single()["n"] == 0}
+            types = {key[0] for key in groups} | ({"PART_OF"} if organizations else set())
+            empty = {t for t in types if tx.run(_COUNT_TYPE[(t, ORGANIZATION)]).single()["n"] == 0}
+            for key in groups:
+                fresh[key] = key[0] in empty and (key[0] != "PART_OF" or not organizations)
+            # Rows are built one batch ahead: while Neo4j runs batch n (tx.run returns once the
+            # query is planned and started), Python builds batch n + 1, then waits for n's counts.
+            pending = None
+            for records, key in steps:
+                rows = rows_of(records, key)
+                if pending is not None:
+                    finish(*pending)
+                if key is None:
+                    query = _WRITE_NEW_ORGANIZATIONS if fresh[None] else _WRITE_ORGANIZATIONS
+                else:
+                    query = (_WRITE_NEW_RELATIONSHIPS if fresh[key] else _WRITE_RELATIONSHIPS)[key]
+                pending = (key, rows, tx.run(query, rows=rows))
+            if pending is not None:
+                finish(*pending)
+            if replace_source:
+                sources = {r.source_file or source for r in organizations}
+                sources |= {r.source_file or source for recs in groups.values() for r in recs}
+                sources = sorted(s for s in sources if s is not None)
+                if sources:
+                    rec = tx.run(_REMOVE_STALE_ORGANIZATIONS, sources=sources, keep=[r.id for r in organizations]).single()
+                    summary.organizations_removed = rec["n"] if rec else 0
+                    keep_keys = [relationship_key(r.source, r.type, r.target) for recs in groups.values() for r in recs]
+                    rec = tx.run(
+                        _REMOVE_STALE_RELATIONSHIPS, sources=sources, keep=keep_keys,
+                        resultTypes=list(RESULT_RELATIONSHIP_TYPES) + ["IN_DUPLICATE_GROUP"],
+                    ).single()
+                    summary.relationships_removed = rec["n"] if rec else 0
             return summary
 
         try:
@@ -560,34 +557,11 @@ class Neo4jStore(Store):
 
     # ---- reads ---------------------------------------------------------------------
     def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
-        cluster_ids = None if clusters is None else sorted({cluster_id(c) for c in clusters})
-        types = None if types is None else sorted(set(types))
-        G = nx.MultiDiGraph()
-        result_types = list(RESULT_RELATIONSHIP_TYPES) + ["IN_DUPLICATE_GROUP"]
+        # graph/_snapshot.py: large columnar records, read by two sessions at once.
         try:
-            # A few records of up to _SNAPSHOT_CHUNK organizations each, pulled two at a time:
-            # rows stream into the graph and the whole result is never held twice.
-            # Notifications off: an unused key (no relationship has ``until`` yet) is not news.
-            with self._session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as session:
-                chunk = self._snapshot_chunk
-                nodes = session.run(_SNAPSHOT_NODES, types=types, clusterIds=cluster_ids, chunk=chunk)
-                for ids, props in nodes:
-                    G.add_nodes_from(zip(ids, map(_native_props, props)))
-                for rec in session.run(_SNAPSHOT_CLUSTERS, clusterIds=cluster_ids):
-                    G.add_node(rec["id"], **(_native_props(rec["props"]) | {"type": "cluster"}))
-                if cluster_ids is None and types is None:
-                    edges = session.run(_SNAPSHOT_EDGES, resultTypes=result_types, chunk=chunk)
-                    whole = True
-                else:
-                    org_ids = [n for n, d in G.nodes(data=True) if d.get("type") != "cluster"]
-                    edges = session.run(_SNAPSHOT_EDGES_FROM, ids=org_ids, resultTypes=result_types, chunk=chunk)
-                    whole = False
-                for sources, rel_types, targets, props, since, until in edges:
-                    G.add_edges_from(_edge_rows(G, sources, rel_types, targets, props, since, until,
-                                                check_targets=not whole))
+            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk)
         except neo4j_errors.ServiceUnavailable as err:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
-        return G
 
     def counts(self) -> dict[str, dict[str, int]]:
         nodes = {rec["type"]: rec["n"] for rec in self._read(_COUNT_ORGANIZATIONS)}

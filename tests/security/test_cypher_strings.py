@@ -180,8 +180,7 @@ def test_per_type_templates_only_take_names_from_constant_whitelists():
     # Where it is called: only on module constants, and the results are what they should be.
     calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == "_per_type"]
     assert calls and all(isinstance(c.args[0], ast.Name) and c.args[0].id.isupper() for c in calls)
-    for table, template in ((neo4j_store._WRITE_RELATIONSHIPS, neo4j_store._WRITE_RELATIONSHIPS_TEMPLATE),
-                            (neo4j_store._RELATIONSHIP_HASHES, neo4j_store._RELATIONSHIP_HASHES_TEMPLATE)):
+    for table, template in ((neo4j_store._WRITE_RELATIONSHIPS, neo4j_store._WRITE_RELATIONSHIPS_TEMPLATE),):
         assert set(table) == {(t, label) for t in RELATIONSHIP_TYPES for label in (ORGANIZATION, CLUSTER)}
         for (t, label), text in table.items():
             assert text == template.replace("REL_TYPE", t).replace("TARGET_LABEL", label)

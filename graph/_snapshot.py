@@ -1,0 +1,270 @@
+"""Reading the whole Neo4j graph (or a filtered part) into a networkx graph, fast.
+
+:meth:`graph.neo4j_store.Neo4jStore.snapshot` calls :func:`read_snapshot`. Three costs
+dominate a snapshot, and each is cut here:
+
+- **per record, in the driver** (socket reads, a ``Record``, field look-ups): the queries
+  return a few large records, columns of up to ``chunk`` organizations and their
+  relationships each, instead of one record per relationship;
+- **per value, in the driver**: dates cost more to build as the driver's ``Date`` objects
+  than all the other properties of a relationship, so ``since`` and ``until`` travel as ISO
+  text (see :data:`_TEMPORAL_COLUMN`);
+- **per edge, in networkx**: ``add_edges_from`` checks and wraps every edge (an
+  ``AdjacencyView`` per call, for one); the edges go straight into the graph's
+  dict-of-dicts instead (:func:`_add_edges`), the structure networkx documents for its
+  graph classes, with the same merging rules;
+- **one query at a time**: Neo4j runs a query on one core and waits for the client between
+  batches of records, so the relationships are read by two sessions in threads of their
+  own, each on half of the organizations, while this thread fills the graph.
+
+``bench/neo4j_cases.py`` measures the snapshot against one record per relationship through
+``result.data()`` and checks that both hold the same nodes, edges and attributes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import gc
+import queue
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import neo4j
+import networkx as nx
+
+from maillage.model import RESULT_RELATIONSHIP_TYPES, cluster_id
+
+__all__ = ["read_snapshot", "native", "native_props"]
+
+#: Organizations per snapshot record (their relationships come in the same record): small
+#: enough that the graph fills while Neo4j reads the next records.
+CHUNK = 500
+#: Organizations below which a second reader is not worth its session.
+_MIN_PER_READER = 500
+
+# Only node references are collected on the server; properties are read chunk by chunk.
+_NODES = """
+MATCH (o:Organization)
+WHERE ($types IS NULL OR o.type IN $types)
+  AND ($clusterIds IS NULL OR EXISTS { (o)-[:PART_OF]->(c:Cluster) WHERE c.id IN $clusterIds })
+WITH collect(o) AS nodes
+UNWIND range(0, size(nodes) - 1, $chunk) AS start
+WITH nodes[start..start + $chunk] AS chunk
+RETURN [o IN chunk | o.id] AS ids, [o IN chunk | properties(o)] AS props
+"""
+
+_CLUSTERS = """
+MATCH (c:Cluster)
+WHERE $clusterIds IS NULL OR c.id IN $clusterIds
+RETURN c.id AS id, properties(c) AS props
+"""
+
+_EDGE_COLUMNS = """
+  MATCH (a)-[r]->(b)
+  WHERE NOT type(r) IN $resultTypes AND (b:Organization OR b:Cluster)
+  RETURN collect(a.id) AS s, collect(type(r)) AS t, collect(b.id) AS d, collect(r {.*, since: null, until: null}) AS p,
+         collect(_SINCE) AS since, collect(_UNTIL) AS until
+"""
+
+# ``oid``, not ``id``: with ``UNWIND ... AS id`` Neo4j 5.26 plans ``{id: id}`` as a scan of
+# the whole index for every id (quadratic: a second of server time at 1,500 organizations)
+# instead of a seek of the unique index; tests/graph/test_snapshot.py checks the plan.
+_EDGES_FROM = """
+UNWIND range(0, size($ids) - 1, $chunk) AS start
+CALL (start) {
+  UNWIND $ids[start..start + $chunk] AS oid
+  MATCH (a:Organization {id: oid})
+""" + _EDGE_COLUMNS + """}
+RETURN s, t, d, p, since, until
+"""
+
+#: ``since`` and ``until`` travel apart from the other properties: a date as its ISO text
+#: (the driver's Date objects cost more to build than the rest of the relationship), any
+#: other value wrapped in a one-item list, and 0 when absent (collect() would drop a null
+#: and shift the rows).
+_TEMPORAL_COLUMN = ("CASE WHEN r.KEY IS NULL THEN 0 WHEN valueType(r.KEY) = 'DATE NOT NULL' "
+                    "THEN toString(r.KEY) ELSE [r.KEY] END")
+
+
+def _with_temporal(query: str) -> str:
+    return query.replace("_SINCE", _TEMPORAL_COLUMN.replace("KEY", "since")).replace(
+        "_UNTIL", _TEMPORAL_COLUMN.replace("KEY", "until"))
+
+
+_EDGES_FROM = _with_temporal(_EDGES_FROM)
+
+#: Relationships a snapshot leaves out: analysis results, which analyses must not read back.
+_RESULT_TYPES = [*RESULT_RELATIONSHIP_TYPES, "IN_DUPLICATE_GROUP"]
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), _dt.date})
+_FROM_ISO = _dt.date.fromisoformat
+
+
+def native(value: Any) -> Any:
+    """Convert driver values (neo4j.time types, lists) to plain Python ones."""
+    if isinstance(value, list):
+        # Most lists (sectors, clusters) hold strings only: keep them as they are.
+        if {v.__class__ for v in value} <= _PLAIN_TYPES:
+            return value
+        return [native(v) for v in value]
+    if isinstance(value, neo4j.time.Date):
+        return value.to_native()
+    if isinstance(value, (neo4j.time.DateTime, neo4j.time.Time, neo4j.time.Duration)):
+        return value.iso_format()
+    return value
+
+
+def native_props(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Return ``props`` with driver values made plain (a dict from the driver is converted in
+    place: most values are already plain, and a snapshot converts millions of maps)."""
+    out = props if type(props) is dict else dict(props)
+    for k, v in out.items():
+        if v.__class__ not in _PLAIN_TYPES:
+            out[k] = native(v)  # same key: the dict does not change size while iterated
+    return out
+
+
+def _add_nodes(G: nx.MultiDiGraph, items: Iterable[tuple[Any, dict[str, Any]]]) -> None:
+    """``G.add_nodes_from(items)``, straight into the graph's dicts (an existing node's
+    attributes are updated, as networkx does)."""
+    node, succ, pred = G._node, G._succ, G._pred
+    for n, attrs in items:
+        old = node.get(n)
+        if old is None:
+            node[n] = attrs
+            succ[n] = {}
+            pred[n] = {}
+        else:
+            old.update(attrs)
+
+
+def _add_edges(G: nx.MultiDiGraph, sources: list, rel_types: list, targets: list, props: list, since: list,
+               until: list) -> None:
+    """Add one snapshot record's relationships to ``G``, keyed by type.
+
+    The same graph as ``G.add_edges_from((u, v, t, attrs) ...)`` for ends already in ``G``:
+    a ``MultiDiGraph`` keeps ``G._succ[u][v][key]`` and ``G._pred[v][u][key]`` as one dict
+    (networkx's documented dict-of-dicts), and an existing key has its attributes updated.
+    A target missing from ``G`` (outside a filtered snapshot, or created since the nodes were
+    read) drops the relationship."""
+    node, succ, pred = G._node, G._succ, G._pred
+    plain, from_iso = _PLAIN_TYPES, _FROM_ISO
+    for u, t, v, p, s, e in zip(sources, rel_types, targets, props, since, until):
+        if v not in node:
+            continue
+        # since/until as the query sent them apart (see _TEMPORAL_COLUMN).
+        if s.__class__ is str:
+            p["since"] = from_iso(s)
+        elif s.__class__ is list:
+            p["since"] = native(s[0])
+        else:
+            del p["since"]
+        if e.__class__ is str:
+            p["until"] = from_iso(e)
+        elif e.__class__ is list:
+            p["until"] = native(e[0])
+        else:
+            del p["until"]
+        for k, x in p.items():
+            if x.__class__ not in plain:
+                p[k] = native(x)
+        p["type"] = t
+        out = succ[u]
+        keys = out.get(v)
+        if keys is None:
+            out[v] = pred[v][u] = {t: p}
+        elif t in keys:
+            keys[t].update(p)
+        else:
+            keys[t] = p
+
+
+def _fetch(session: Callable[..., neo4j.Session], query: str, params: dict[str, Any], out: queue.Queue,
+           stop: threading.Event) -> None:
+    """Run ``query`` and put its records' values on ``out``, then None (or the exception);
+    stop early once ``stop`` is set."""
+    try:
+        with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
+            for rec in s.run(query, **params):
+                if stop.is_set():
+                    break
+                out.put(rec.values())
+        out.put(None)
+    except BaseException as err:  # noqa: BLE001 - handed to the reading thread, raised there
+        out.put(err)
+
+
+def read_snapshot(session: Callable[..., neo4j.Session], *, clusters: Iterable[str] | None = None,
+                  types: Iterable[str] | None = None, chunk: int = CHUNK, readers: int = 2) -> nx.MultiDiGraph:
+    """Return the graph held by Neo4j as a ``networkx.MultiDiGraph`` (see
+    :meth:`graph.base.Store.snapshot`).
+
+    ``session(mode, **config)`` opens a driver session; ``chunk`` organizations travel per
+    record. The relationships are read by ``readers`` sessions at once, each in a thread of
+    its own, from as many slices of the organizations read first: Neo4j runs each query on one
+    core, and while it works on the next records this thread puts the last ones into the
+    graph. Raises the driver's errors (the store turns them into its own).
+    """
+    cluster_ids = None if clusters is None else sorted({cluster_id(c) for c in clusters})
+    types = None if types is None else sorted(set(types))
+    G = nx.MultiDiGraph()
+    gc_was_enabled = gc.isenabled()
+    # A snapshot makes a dict per node and per relationship and no reference cycles: without
+    # this, the cyclic collector would walk the growing graph again and again for nothing.
+    gc.disable()
+    try:
+        # Records pulled two at a time: rows stream into the graph and the whole result is
+        # never held twice. Notifications off: an unused key (no relationship has ``until``
+        # yet) is not news.
+        with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
+            org_ids: list = []
+            for ids, props in s.run(_NODES, types=types, clusterIds=cluster_ids, chunk=chunk):
+                org_ids += ids
+                _add_nodes(G, zip(ids, map(native_props, props)))
+            _add_nodes(G, ((rec["id"], native_props(rec["props"]) | {"type": "cluster"})
+                           for rec in s.run(_CLUSTERS, clusterIds=cluster_ids)))
+        readers = max(1, min(readers, len(org_ids) // _MIN_PER_READER))
+        params = {"resultTypes": _RESULT_TYPES, "chunk": chunk}
+        if readers == 1:
+            with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
+                for rec in s.run(_EDGES_FROM, ids=org_ids, **params):
+                    _add_edges(G, *rec.values())
+            return G
+        per = -(-len(org_ids) // readers)
+        records: queue.Queue = queue.Queue(maxsize=2 * readers)
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=_fetch, daemon=True, name=f"snapshot-reader-{k}", args=(
+                session, _EDGES_FROM, {"ids": org_ids[k * per:(k + 1) * per], **params}, records, stop))
+            for k in range(readers)
+        ]
+        for t in threads:
+            t.start()
+        running, error = len(threads), None
+        try:
+            while running:
+                item = records.get()
+                if item is None or isinstance(item, BaseException):
+                    running -= 1
+                    if error is None and item is not None:
+                        error = item
+                        stop.set()  # the other readers stop at their next record
+                elif error is None:
+                    _add_edges(G, *item)
+        finally:
+            # On any exit (an error here included), let the readers finish and close their sessions.
+            stop.set()
+            while running:  # a reader blocked on the full queue gets to its end
+                item = records.get()
+                if item is None or isinstance(item, BaseException):
+                    running -= 1
+        for t in threads:
+            t.join()
+        if error is not None:
+            raise error
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return G
