@@ -15,18 +15,22 @@ same rows), which with the store's matching on ids makes a second import a no-op
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import itertools
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from loaders._problems import ProblemLog
 from loaders.limits import DEFAULT_LIMITS, Limits
 from loaders.read import FileInfo, InputFile, read_inputs
-from loaders.records import ParsedRelationship, TableRecords, table_records
+from loaders.records import RelationshipColumns, TableRecords, table_records
 from loaders.vocabulary import fold
 from maillage.errors import Problem, ValidationFailed
 from maillage.model import CLUSTER, ORGANIZATION, OrganizationRecord, RelationshipRecord, cluster_id
@@ -178,6 +182,29 @@ source_file='membres.csv', row=2)
     maillage.errors.ValidationFailed: 1 problem(s) found, nothing was written:
       - bad.csv, row 2, column "type": unknown type "fondation": ...
     """
+    # Millions of records are made here and none is garbage: the cyclic collector would
+    # walk them all again and again (a quarter of the time at a million organizations).
+    with _collector_paused():
+        return _prepare(paths, known_ids=known_ids, known_organizations=known_organizations,
+                        merge_duplicates=merge_duplicates,
+                        duplicate_threshold=duplicate_threshold, limits=limits, source=source)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _prepare(paths: Any, *, known_ids: KnownIds | None,
+             known_organizations: KnownOrganizations | None, merge_duplicates: bool,
+             duplicate_threshold: float, limits: Limits | None, source: str | None
+             ) -> ImportPlan:
     limits = limits or DEFAULT_LIMITS
     paths = _as_list(paths)
     log = ProblemLog(limits.max_problems)
@@ -194,18 +221,22 @@ source_file='membres.csv', row=2)
                       "relationships need source, target, relationship (source, cible, "
                       f"relation); found: {', '.join(h for h in t.headers if h) or 'nothing'}")
             continue
-        if not t.rows:
+        if not len(t.rows):
             log.warn(t.label, None, None, "has a header but no data rows")
         results.append(table_records(t, limits=limits, log=log))
+    del tables
 
     organizations = [o for r in results for o in r.organizations]
-    parsed = [p for r in results for p in r.relationships]
+    parsed = [r.relationships for r in results if r.relationships is not None]
     id_columns = {o.source_file: r.id_column for r in results for o in r.organizations[:1]}
+    del results
     known_orgs = list(known_organizations()) if known_organizations is not None else []
 
     _check_ids(organizations, id_columns, known_orgs, log)
-    relationships = _resolve(parsed, organizations, known_ids, known_orgs, log)
-    relationships = _dedupe(relationships, log)
+    resolved = _resolve(parsed, organizations, known_ids, known_orgs, log)
+    del parsed
+    relationships = _dedupe_columns(resolved, log)
+    del resolved
     if not log.errors and not organizations and not relationships:
         log.error(_source_label(paths) or "import", None, None,
                   "nothing to import: the files hold no organization and no relationship")
@@ -244,38 +275,55 @@ def _where(o: OrganizationRecord) -> str:
 def _check_ids(orgs: list[OrganizationRecord], id_columns: dict[str, str],
                known: list[tuple[str, str, str]], log: ProblemLog) -> None:
     """Every id once; no two ids equal once case, accents and spaces are ignored."""
-    by_id: dict[str, list[OrganizationRecord]] = {}
-    for o in orgs:
-        if o.id:
-            by_id.setdefault(o.id, []).append(o)
-    for id_, group in by_id.items():
-        if len(group) > 1:
+    ids = pd.Series([o.id for o in orgs], dtype=object)
+    ids = ids[ids != ""]
+    # Each id once, in order of first appearance, with the position of its first record.
+    firsts = ids.drop_duplicates()
+    first_at: dict[str, int] = {}
+
+    def first(id_: str) -> OrganizationRecord:
+        if not first_at:  # only for the few ids a problem is about
+            first_at.update(zip(firsts.tolist(), firsts.index.tolist()))
+        return orgs[first_at[id_]]
+
+    def column(o: OrganizationRecord) -> str:
+        return id_columns.get(o.source_file or "", "id")
+
+    repeated = ids.duplicated(keep=False)
+    if repeated.any():
+        by_id: dict[str, list[OrganizationRecord]] = {}
+        for at in ids.index[repeated.to_numpy()].tolist():
+            by_id.setdefault(orgs[at].id, []).append(orgs[at])
+        for id_, group in by_id.items():
             for o in group:
                 others = ", ".join(_where(x) for x in group if x is not o)
-                log.error(o.source_file or "", o.row, id_columns.get(o.source_file or "", "id"),
+                log.error(o.source_file or "", o.row, column(o),
                           f'duplicate id "{id_}": also on {others}; each organization needs '
                           "its own id (merge the rows, or give one a new id)")
-    by_key: dict[str, list[str]] = {}
-    for id_ in by_id:
-        by_key.setdefault(_id_key(id_), []).append(id_)
-    for key, ids in by_key.items():
-        if len(ids) > 1:
-            for id_ in ids:
-                o = by_id[id_][0]
-                others = ", ".join(f'"{x}" ({_where(by_id[x][0])})' for x in ids if x != id_)
-                log.error(o.source_file or "", o.row, id_columns.get(o.source_file or "", "id"),
+    distinct = firsts.tolist()
+    keys = [_id_key(i) for i in distinct]
+    key_repeated = pd.Series(keys, dtype=object).duplicated(keep=False).to_numpy()
+    if key_repeated.any():
+        by_key: dict[str, list[str]] = {}
+        for at in np.flatnonzero(key_repeated).tolist():
+            by_key.setdefault(keys[at], []).append(distinct[at])
+        for key, same in by_key.items():
+            for id_ in same:
+                o = first(id_)
+                others = ", ".join(f'"{x}" ({_where(first(x))})' for x in same if x != id_)
+                log.error(o.source_file or "", o.row, column(o),
                           f'id "{id_}" differs from {others} only by case, accents or spaces; '
                           "use one spelling if they are the same organization, else clearly "
                           "different ids")
     if known:
-        stored = {}
+        stored: dict[str, str] = {}
         for kid, _, _ in known:
             stored.setdefault(_id_key(str(kid)), str(kid))
-        for id_, group in by_id.items():
-            other = stored.get(_id_key(id_))
+        for id_, key in zip(distinct, keys):
+            other = stored.get(key)
             if other is not None and other != id_:
-                o = group[0]
-                log.warn(o.source_file or "", o.row, id_columns.get(o.source_file or "", "id"),
+                o = first(id_)
+                log.warn(o.source_file or "", o.row, column(o),
                          f'id "{id_}" differs from the stored id "{other}" only by case, accents '
                          "or spaces: it will be a new organization; use the stored spelling if "
                          "it is the same one")
@@ -287,112 +335,274 @@ def _name_key(name: str) -> str:
     return " ".join(fold(name).split())
 
 
-def _resolve(parsed: list[ParsedRelationship], orgs: list[OrganizationRecord],
+@dataclass
+class _Resolved:
+    """The rows of one relationship table whose ends were found, and those ends."""
+
+    table: RelationshipColumns
+    at: np.ndarray       # positions of the rows in the table
+    source: np.ndarray   # resolved source ids (object)
+    target: np.ndarray   # resolved target ids (object): an organization's, or a cluster's
+    cluster: np.ndarray  # whether the target is a cluster (bool)
+
+    def __len__(self) -> int:
+        return len(self.at)
+
+
+def _used(codes: np.ndarray, where: np.ndarray, size: int) -> list[int]:
+    """The distinct values (codes) used on the rows ``where``."""
+    return np.flatnonzero(np.bincount(codes[where], minlength=size)).tolist()
+
+
+def _resolve(tables: list[RelationshipColumns], orgs: list[OrganizationRecord],
              known_ids: KnownIds | None, known: list[tuple[str, str, str]],
-             log: ProblemLog) -> list[RelationshipRecord]:
+             log: ProblemLog) -> list[_Resolved]:
     """Resolve every relationship end to an organization id (or a cluster id for PART_OF).
 
     An end is, in this order: an id in the files; an id in the graph; the exact name
     (ignoring case, accents and spacing) of one organization in the files, then in the
-    graph. Anything else is an error, with a hint when an id differs only by case.
+    graph. Anything else is an error, with a hint when an id differs only by case. Each
+    distinct end is looked up once; problems are logged row by row, in file order.
     """
     file_ids = {o.id for o in orgs if o.id}
     file_clusters = {cluster_id(c) for c in {c for o in orgs for c in o.clusters}}
+    clusters_of: dict[str, str] = {}
+
+    def cluster_of(value: str) -> str:
+        cid = clusters_of.get(value)
+        if cid is None:
+            cid = clusters_of[value] = cluster_id(value)
+        return cid
+
     wanted: set[str] = set()
-    for p in parsed:
-        if not p.type:
-            continue
-        if p.source and p.source not in file_ids:
-            wanted.add(p.source)
-        if p.target:
-            if p.type == "PART_OF":
-                cid = cluster_id(p.target)
+    for t in tables:
+        typed = t.type != ""
+        part_of = t.type == "PART_OF"
+        for k in _used(t.source.codes, typed, len(t.source.values)):
+            v = t.source.values[k]
+            if v and v not in file_ids:
+                wanted.add(v)
+        for k in _used(t.target.codes, part_of, len(t.target.values)):
+            v = t.target.values[k]
+            if v:
+                cid = cluster_of(v)
                 if cid and cid not in file_clusters:
                     wanted.add(cid)
-            elif p.target not in file_ids:
-                wanted.add(p.target)
+        for k in _used(t.target.codes, typed & ~part_of, len(t.target.values)):
+            v = t.target.values[k]
+            if v and v not in file_ids:
+                wanted.add(v)
     stored: set[str] = set(known_ids(sorted(wanted))) if (known_ids and wanted) else set()
     # known_ids answers for clusters too; when the stored organizations are known, an
     # organization end must be one of them (a cluster is only a PART_OF target).
     stored_orgs = {str(k) for k, _, _ in known} if known else None
 
-    names: dict[str, list[str]] = {}
-    for o in orgs:
-        if o.name and o.id:
-            ids = names.setdefault(_name_key(o.name), [])
-            if o.id not in ids:
-                ids.append(o.id)
-    stored_names: dict[str, list[str]] = {}
-    for kid, kname, _ in known:
-        if kname:
-            stored_names.setdefault(_name_key(str(kname)), []).append(str(kid))
-    id_keys: dict[str, str] = {}
-    for i in sorted(file_ids):
-        id_keys.setdefault(_id_key(i), i)
-    by_name: dict[str, int] = {}
-    example: dict[str, str] = {}
+    # Ends given by name (and hints for mistyped ids) are rare: their tables are built at the
+    # first such end.
+    lookups: dict[str, Any] = {}
 
-    def org_end(p: ParsedRelationship, value: str, column: str) -> str | None:
+    def by_name_tables() -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, str]]:
+        if not lookups:
+            names: dict[str, list[str]] = {}
+            for o in orgs:
+                if o.name and o.id:
+                    ids = names.setdefault(_name_key(o.name), [])
+                    if o.id not in ids:
+                        ids.append(o.id)
+            stored_names: dict[str, list[str]] = {}
+            for kid, kname, _ in known:
+                if kname:
+                    stored_names.setdefault(_name_key(str(kname)), []).append(str(kid))
+            id_keys: dict[str, str] = {}
+            for i in sorted(file_ids):
+                id_keys.setdefault(_id_key(i), i)
+            lookups["tables"] = (names, stored_names, id_keys)
+        return lookups["tables"]
+
+    def org_end(value: str) -> tuple[str | None, bool, str | None]:
+        """``(id, matched by name, problem)`` of an organization end."""
         if value in file_ids:
-            return value
+            return value, False, None
         if value in stored:
             if stored_orgs is None or value in stored_orgs:
-                return value
-            log.error(p.source_file, p.row, column,
-                      f'"{value}" is a cluster, not an organization: only a PART_OF '
-                      "relationship (fait partie de) can point at a cluster")
-            return None
+                return value, False, None
+            return None, False, (f'"{value}" is a cluster, not an organization: only a PART_OF '
+                                 "relationship (fait partie de) can point at a cluster")
+        names, stored_names, id_keys = by_name_tables()
         key = _name_key(value)
         for table in (names, stored_names):
             ids = table.get(key)
             if ids and len(ids) == 1:
-                by_name[p.source_file] = by_name.get(p.source_file, 0) + 1
-                example.setdefault(p.source_file, f'row {p.row}: "{value}" → {ids[0]}')
-                return ids[0]
+                return ids[0], True, None
             if ids:
-                log.error(p.source_file, p.row, column,
-                          f'"{value}" is the name of several organizations ({", ".join(ids)}): '
-                          "give the id instead")
-                return None
+                return None, False, (f'"{value}" is the name of several organizations '
+                                     f'({", ".join(ids)}): give the id instead')
         near = id_keys.get(_id_key(value))
         hint = f' Did you mean "{near}"?' if near else ""
-        log.error(p.source_file, p.row, column,
-                  f'no organization "{value}" in the files or in the graph: give the id (or '
-                  f"the exact name) of an organization listed in the files or already "
-                  f"imported.{hint}")
-        return None
+        return None, False, (f'no organization "{value}" in the files or in the graph: give the '
+                             "id (or the exact name) of an organization listed in the files or "
+                             f"already imported.{hint}")
+
+    def ends(values: list[str], codes: np.ndarray, where: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, list[str | None]]:
+        """Each row's organization id (None when not found), whether it was found by name,
+        and each distinct value's problem."""
+        found = np.full(len(values), None, dtype=object)
+        named = np.zeros(len(values), bool)
+        problem: list[str | None] = [None] * len(values)
+        for k in _used(codes, where, len(values)):
+            found[k], named[k], problem[k] = org_end(values[k])
+        return found[codes], named[codes] & where, problem
+
+    out: list[_Resolved] = []
+    by_name: dict[str, int] = {}
+    example: dict[str, str] = {}
+    for t in tables:
+        n = len(t)
+        if log.full or not n:
+            if log.full:
+                break
+            continue
+        part_of = t.type == "PART_OF"
+        filled_source = np.fromiter(map(bool, t.source.values), bool, len(t.source.values))
+        filled_target = np.fromiter(map(bool, t.target.values), bool, len(t.target.values))
+        # Rows missing an end or a type were reported already.
+        considered = (t.type != "") & filled_source[t.source.codes] & \
+            filled_target[t.target.codes]
+        source, source_named, source_problem = ends(t.source.values, t.source.codes, considered)
+        other, target_named, target_problem = ends(t.target.values, t.target.codes,
+                                                   considered & ~part_of)
+        # PART_OF points at a cluster.
+        cluster = np.full(len(t.target.values), None, dtype=object)
+        for k in _used(t.target.codes, considered & part_of, len(t.target.values)):
+            cid = cluster_of(t.target.values[k])
+            if cid and (cid in file_clusters or cid in stored):
+                cluster[k] = cid
+        target = np.where(part_of, cluster[t.target.codes], other)
+        source_found = np.not_equal(source, None)
+        target_found = np.not_equal(target, None)
+        self_loop = considered & ~part_of & source_found & target_found & (source == target)
+        wrong = considered & (~source_found | ~target_found | self_loop)
+        # Problems row by row, as a reading row by row finds them; it stops at the first row
+        # that begins with the log full.
+        cut = n
+        last = -1
+        for i in np.flatnonzero(wrong).tolist():
+            if log.full:
+                cut = last + 1
+                break
+            last = i
+            row = int(t.rows[i])
+            s, g = int(t.source.codes[i]), int(t.target.codes[i])
+            if not source_found[i]:
+                log.error(t.label, row, t.source_column, source_problem[s])  # type: ignore
+            if part_of[i]:
+                if not target_found[i]:
+                    log.error(t.label, row, t.target_column,
+                              f'no cluster "{t.target.values[g]}": PART_OF must point at a '
+                              "cluster named in an organization's \"clusters\" (grappes) "
+                              "column, or already in the graph")
+            elif not target_found[i]:
+                log.error(t.label, row, t.target_column, target_problem[g])  # type: ignore
+            elif self_loop[i]:
+                log.error(t.label, row, t.target_column,
+                          f'"{t.target.values[g]}" is linked to itself: a relationship needs '
+                          "two different organizations")
+        else:
+            if log.full:
+                cut = last + 1
+        named = (source_named | target_named)[:cut]
+        if named.any():
+            first = int(np.argmax(named))
+            which, codes = (source, t.source.codes) if source_named[first] else \
+                (target, t.target.codes)
+            value = (t.source.values if which is source else t.target.values)[codes[first]]
+            by_name[t.label] = by_name.get(t.label, 0) + int(source_named[:cut].sum()) + \
+                int(target_named[:cut].sum())
+            example.setdefault(t.label, f'row {int(t.rows[first])}: "{value}" → {which[first]}')
+        keep = np.flatnonzero((considered & ~wrong)[:cut])
+        out.append(_Resolved(t, keep, source[keep], target[keep], part_of[keep]))
+    for label, count in by_name.items():
+        log.warn(label, None, None, f"{count} relationship end(s) given by name were matched to "
+                 f"the organization of that name (e.g. {example[label]})")
+    return out
+
+
+_RECORDS_AT_ONCE = 1 << 20  # relationship records made per batch (bounds the lists made)
+_KINDS = np.array([ORGANIZATION, CLUSTER], dtype=object)
+
+
+def _dedupe_columns(resolved: list[_Resolved], log: ProblemLog) -> list[RelationshipRecord]:
+    """The records of the resolved relationships, each relationship once (see :func:`_dedupe`).
+
+    Relationships are compared as integers (their ends' and type's codes), so that ten
+    million rows take seconds; only repeats are looked at one by one.
+    """
+    resolved = [r for r in resolved if len(r)]
+    if not resolved:
+        return []
+    sizes = np.array([len(r) for r in resolved])
+    source = np.concatenate([r.source for r in resolved])
+    target = np.concatenate([r.target for r in resolved])
+    types = np.concatenate([r.table.type[r.at] for r in resolved])
+    n = len(source)
+    ends, _ = pd.factorize(np.concatenate([source, target]))
+    a, b = ends[:n].astype(np.int64), ends[n:].astype(np.int64)
+    type_code, type_names = pd.factorize(types)
+    partners = type_code == (list(type_names).index("PARTNERS_WITH")
+                             if "PARTNERS_WITH" in type_names else -2)
+    # A partnership has no direction: A → B and B → A are one.
+    a, b = np.where(partners, np.minimum(a, b), a), np.where(partners, np.maximum(a, b), b)
+    width = int(ends.max()) + 1
+    key, _ = pd.factorize((type_code.astype(np.int64) * width + a) * width + b)
+    # factorize numbers keys in order of first appearance: a row whose key is new holds the
+    # running maximum and raises it.
+    top = np.maximum.accumulate(key)
+    first = np.r_[True, top[1:] > top[:-1]]
+    first_at = np.flatnonzero(first)
+    table_of = np.repeat(np.arange(len(resolved)), sizes)
+    offset = np.r_[0, np.cumsum(sizes)]
+
+    def record(i: int) -> RelationshipRecord:
+        r = resolved[int(table_of[i])]
+        j = int(r.at[i - offset[table_of[i]]])
+        t = r.table
+        return RelationshipRecord(
+            source=source[i], target=target[i], type=t.type[j], weight=t.weight[j],
+            since=t.since[j], until=t.until[j], extra=t.extra[j] if t.extra is not None else {},
+            source_file=t.label, row=int(t.rows[j]),
+            target_kind=CLUSTER if r.cluster[i - offset[table_of[i]]] else ORGANIZATION)
+
+    for i in np.flatnonzero(~first).tolist():
+        seen, r = record(int(first_at[key[i]])), record(i)
+        same = (seen.weight, seen.since, seen.until, dict(seen.extra)) == (
+            r.weight, r.since, r.until, dict(r.extra))
+        where = f"{seen.source_file} row {seen.row}"
+        if same:
+            log.warn(r.source_file or "", r.row, None,
+                     f"repeats the {r.type} relationship of {where}; kept once",
+                     kind="repeated relationship")
+        else:
+            log.error(r.source_file or "", r.row, None,
+                      f"the {r.type} relationship {r.source} → {r.target} is also on {where} "
+                      "with different values (weight, dates or other columns); keep one row")
 
     out: list[RelationshipRecord] = []
-    for p in parsed:
-        if log.full:
-            break
-        if not (p.source and p.target and p.type):
-            continue  # already reported
-        # Most ends are ids of the files: checked inline before the slower lookups.
-        source = p.source if p.source in file_ids else org_end(p, p.source, p.source_column)
-        if p.type == "PART_OF":
-            target = cluster_id(p.target)
-            if not target or (target not in file_clusters and target not in stored):
-                log.error(p.source_file, p.row, p.target_column,
-                          f'no cluster "{p.target}": PART_OF must point at a cluster named in '
-                          'an organization\'s "clusters" (grappes) column, or already in the '
-                          "graph")
-                continue
-            kind = CLUSTER
-        else:
-            target = p.target if p.target in file_ids else org_end(p, p.target, p.target_column)
-            kind = ORGANIZATION
-        if source is None or target is None:
-            continue
-        if kind == ORGANIZATION and source == target:
-            log.error(p.source_file, p.row, p.target_column,
-                      f'"{p.target}" is linked to itself: a relationship needs two different '
-                      "organizations")
-            continue
-        out.append(p.record(source, target, kind))
-    for label, n in by_name.items():
-        log.warn(label, None, None, f"{n} relationship end(s) given by name were matched to "
-                 f"the organization of that name (e.g. {example[label]})")
+    for k, r in enumerate(resolved):
+        t = r.table
+        kept = np.flatnonzero(first[offset[k]:offset[k + 1]])
+        for lo in range(0, len(kept), _RECORDS_AT_ONCE):
+            part = kept[lo:lo + _RECORDS_AT_ONCE]
+            at = r.at[part]
+            m = len(part)
+            out.extend(map(
+                RelationshipRecord, r.source[part].tolist(), r.target[part].tolist(),
+                t.type[at].tolist(), t.weight[at].tolist(), t.since[at].tolist(),
+                t.until[at].tolist(),
+                [t.extra[j] for j in at.tolist()] if t.extra is not None else
+                [{} for _ in range(m)],
+                itertools.repeat(t.label, m), t.rows[at].tolist(),
+                _KINDS[r.cluster[part].astype(np.intp)].tolist()))
     return out
 
 

@@ -17,7 +17,13 @@ UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), else Wind
 Latin-1; a file that is mostly valid UTF-8 with a few bad bytes is read as UTF-8 and the bad
 bytes are reported at their cell, rather than silently turning every accent into mojibake.
 Quoted cells may hold delimiters and line breaks; a quoted cell counts as one spreadsheet row
-however many lines it spans. Empty trailing columns are dropped.
+however many lines it spans. Empty trailing columns are dropped. A regular file (every quote
+where CSV puts quotes, no NUL, no damaged byte: the usual case, and every large export) is
+read by pandas' C parser a chunk of rows at a time; any other by the csv module, record by
+record, which names each problem where it is. Both give the same tables and problems.
+
+A table's columns are :class:`Column` objects: each distinct text once, and a code per row,
+so that ten million rows of relationships hold a few hundred thousand strings.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from loaders._problems import ProblemLog
@@ -46,6 +53,7 @@ from loaders.vocabulary import header_field
 __all__ = [
     "InputFile",
     "FileInfo",
+    "Column",
     "RawTable",
     "SUPPORTED_SUFFIXES",
     "read_inputs",
@@ -117,27 +125,73 @@ class FileInfo:
         return self.label
 
 
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column of a table: row ``i`` holds ``values[codes[i]]``, or None where ``codes[i]``
+    is -1.
+
+    A column of text (every CSV column, and most columns of workbooks and JSON) is
+    *factorized*: each distinct value is kept once, in order of first appearance, so that a
+    relationship type or a date repeated on a million rows is read, cleaned and checked once.
+    A column holding other values (numbers, dates, lists) keeps one value per row.
+
+    Examples
+    --------
+    >>> col = Column.of(["a", None, "b", "a"])
+    >>> col.values, col.codes.tolist(), col.tolist()
+    (['a', 'b'], [0, -1, 1, 0], ['a', None, 'b', 'a'])
+    """
+
+    codes: np.ndarray
+    values: list[Any]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def tolist(self) -> list[Any]:
+        """The value of each row."""
+        values = self.values + [None]  # code -1 reads the None at the end
+        return [values[c] for c in self.codes.tolist()]
+
+    @classmethod
+    def of(cls, values: list[Any]) -> "Column":
+        """A column of ``values`` (one per row): factorized when each is text or None."""
+        if all(v is None or type(v) is str for v in values):
+            codes, distinct = pd.factorize(np.array(values, dtype=object))
+            return cls(codes.astype(np.int32 if len(values) < 2**31 else np.int64),
+                       distinct.tolist())
+        return cls(np.arange(len(values), dtype=np.int64), list(values))
+
+
 @dataclass
 class RawTable:
     """One table as read: headers, the spreadsheet row number of each data row, and cells.
 
-    ``cells`` is an object-dtype DataFrame whose column ``j`` holds the values under
-    ``headers[j]``: str (CSV, and text in workbooks and JSON), int, float, bool, date or
-    datetime (workbooks, JSON), list or dict (JSON), or None. ``kind`` is
-    ``"organizations"`` or ``"relationships"`` when the headers tell, else None.
-    ``columns`` names each column for problems: the header, or ``column N`` when blank.
+    ``cells[j]`` is the :class:`Column` under ``headers[j]``; its values are str (CSV, and
+    text in workbooks and JSON), int, float, bool, date or datetime (workbooks, JSON), list
+    or dict (JSON), or None. ``rows`` is an integer array. ``kind`` is ``"organizations"``
+    or ``"relationships"`` when the headers tell, else None. ``columns`` names each column
+    for problems: the header, or ``column N`` when blank.
     """
 
     label: str
     headers: list[str]
-    rows: list[int]
-    cells: pd.DataFrame
+    rows: np.ndarray
+    cells: list[Column]
     kind: str | None = None
 
     @property
     def columns(self) -> list[str]:
         """Each column's name as problems show it."""
         return [h if h else f"column {j + 1}" for j, h in enumerate(self.headers)]
+
+
+def _raw_table(label: str, headers: list[str], rows: list[int], cells: list[list[Any]],
+               kind: str | None) -> RawTable:
+    """A RawTable from rows of cells (each as wide as ``headers``)."""
+    columns = [Column.of(list(col)) for col in zip(*cells)] if cells else \
+        [Column.of([]) for _ in headers]
+    return RawTable(label, headers, np.asarray(rows, dtype=np.int64), columns, kind)
 
 
 def table_kind(headers: Iterable[str]) -> str | None:
@@ -349,6 +403,14 @@ def _count(pattern: re.Pattern[str], text: str, cap: int = 10_000) -> int:
     return n
 
 
+def _only(data: bytes, chars: bytes) -> bool:
+    """Whether ``data`` holds no byte but those of ``chars`` (a large file is not copied
+    unless its beginning already is only those)."""
+    if data[:4096].translate(None, chars):
+        return False
+    return not data.translate(None, chars)
+
+
 def _binary(data: bytes) -> str | None:
     """Say what binary content ``data`` looks like, or None if it looks like text."""
     for magic, what in _MAGIC:
@@ -359,8 +421,10 @@ def _binary(data: bytes) -> str | None:
         return None
     controls = sum(head.count(bytes([b])) for b in range(32) if b not in (9, 10, 12, 13))
     # Text has no NUL and almost no other control byte; a few are dirt, many are binary.
+    # Nothing but NUL bytes (and blanks) is binary too: a file of zeros is no table.
     nul = head.count(b"\0")
-    if (nul > 16 and nul > len(head) // 100) or (controls > 32 and controls > len(head) // 10):
+    if ((nul > 16 and nul > len(head) // 100) or (controls > 32 and controls > len(head) // 10)
+            or (nul and _only(head, b"\0 \t\r\n"))):
         return ("binary content, not text (if it is UTF-16 text without a byte-order mark, "
                 "save it as CSV UTF-8)")
     return None
@@ -380,35 +444,43 @@ def decode(data: bytes, label: str, log: ProblemLog) -> tuple[str, str] | None:
     >>> decode(codecs.BOM_UTF8 + "Montréal".encode(), "f.csv", log)
     ('Montréal', 'utf-8-sig')
     """
+    decoded = _decode(data, label, log)
+    return None if decoded is None else decoded[:2]
+
+
+def _decode(data: bytes, label: str, log: ProblemLog) -> tuple[str, str, bool] | None:
+    """:func:`decode`, and whether the text holds bytes kept as lone surrogates."""
     what = _binary(data)
     if what is not None:
         log.error(label, None, None, f"this file is not a text table: it looks like {what}")
         return None
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         try:
-            return data.decode("utf-16"), "utf-16"
+            return data.decode("utf-16"), "utf-16", False
         except UnicodeDecodeError as err:
             log.error(label, None, None, f"invalid UTF-16 text at byte {err.start:,}: "
                       "save the file again as CSV UTF-8")
             return None
     encoding = "utf-8"
+    start = 0
     if data.startswith(codecs.BOM_UTF8):
-        data, encoding = data[3:], "utf-8-sig"
+        start, encoding = 3, "utf-8-sig"
     try:
-        return data.decode("utf-8"), encoding
+        return codecs.decode(memoryview(data)[start:], "utf-8"), encoding, False
     except UnicodeDecodeError as err:
         # A file cut short inside a character is UTF-8 with a truncated end.
-        truncated = err.reason == "unexpected end of data" and err.end == len(data)
+        truncated = err.reason == "unexpected end of data" and err.end == len(data) - start
+    data = data[start:]
     text = data.decode("utf-8", "surrogateescape")
     good = _count(_GOOD_NON_ASCII, text)
     # Valid multi-byte UTF-8 almost never happens by chance in Windows-1252 text, so a file
     # with as many valid sequences as bad bytes is UTF-8 with damage.
     if truncated or encoding == "utf-8-sig" or (good and good >= _count(_SURROGATE, text)):
         # Mostly valid UTF-8: the bad bytes are damage, reported where they are.
-        return text, encoding
+        return text, encoding, True
     for legacy in ("cp1252", "latin-1"):
         try:
-            return data.decode(legacy), legacy
+            return data.decode(legacy), legacy, False
         except UnicodeDecodeError:
             continue
     raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
@@ -418,6 +490,8 @@ def decode(data: bytes, label: str, log: ProblemLog) -> tuple[str, str] | None:
 
 _DELIMITERS = (",", ";", "\t")
 _SEP_LINE = re.compile(r"\A\s*sep=(.)\s*?(\r\n|\n|\r)", re.IGNORECASE)
+# Rows per chunk of the C parser: its cells become Python strings a chunk at a time.
+_CHUNK_ROWS = 1 << 18
 
 
 def sniff_delimiter(sample: str) -> str:
@@ -462,17 +536,22 @@ def sniff_delimiter(sample: str) -> str:
     return chosen
 
 
+def _blank_text(text: str) -> bool:
+    chars = " \t\r\n,;\""
+    return not text[:4096].strip(chars) and not text.strip(chars)
+
+
 def _read_csv(data: bytes, label: str, info: FileInfo, limits: Limits,
               log: ProblemLog) -> list[RawTable]:
-    if not data.strip(b" \t\r\n\x00" + codecs.BOM_UTF8):
+    if _only(data, b" \t\r\n" + codecs.BOM_UTF8):
         log.error(label, None, None, "the file is empty: it needs a header row and data rows")
         return []
-    decoded = decode(data, label, log)
+    decoded = _decode(data, label, log)
     if decoded is None:
         return []
-    text, info.encoding = decoded
+    text, info.encoding, damaged = decoded
     text = text.lstrip("\ufeff")
-    if not text.strip(" \t\r\n,;\""):
+    if _blank_text(text):
         log.error(label, None, None, "the file is empty: it needs a header row and data rows")
         return []
     sep = _SEP_LINE.match(text)
@@ -482,13 +561,23 @@ def _read_csv(data: bytes, label: str, info: FileInfo, limits: Limits,
     else:
         delimiter = sniff_delimiter(text[:65536])
     info.delimiter = delimiter
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
-                        doublequote=True, strict=True)
-    table = _table_from_records(_csv_records(reader, label, log), label, limits, log)
+    # A regular file (the usual case, and every large one) is read by pandas' C parser; the
+    # rest (damaged bytes, NUL, broken quotes, cells past the csv module's limit ...) by
+    # the csv module, record by record, which names each problem where it is.
+    table = _SLOW if damaged or "\0" in text else _read_regular_csv(text, delimiter, label,
+                                                                     limits, log)
+    if table is _SLOW:
+        table = _table_from_records(_csv_records(_csv_reader(text, delimiter), label, log),
+                                    label, limits, log)
     if table is _EMPTY:
         log.error(label, None, None, "the file is empty: it needs a header row and data rows")
         return []
     return [table] if table is not None else []
+
+
+def _csv_reader(text: str, delimiter: str) -> Iterator[list[str]]:
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                      doublequote=True, strict=True)
 
 
 def _csv_records(reader: Iterator[list[str]], label: str,
@@ -520,16 +609,163 @@ def _csv_records(reader: Iterator[list[str]], label: str,
 
 
 _EMPTY: Any = object()  # what _table_from_records returns for a table without any value
+_SLOW: Any = object()  # what _read_regular_csv returns for a file it leaves to the csv module
 
 
-def _table_from_records(records: Iterator[tuple[int, list[Any]]], label: str,
-                        limits: Limits, log: ProblemLog) -> RawTable | None:
-    """Find the header among the first records, then collect the data rows under it.
+class _Irregular(Exception):
+    """Raised inside :func:`_read_regular_csv` when the file needs the csv module."""
 
-    Shared by CSV and workbook sheets: a row is a list of cell values, blank rows are
-    skipped (their numbers are not), trailing empty cells are dropped, and a row wider
-    than ``limits.max_columns`` before the header stops reading before any data row is
-    kept. Returns None after logging a problem, or ``_EMPTY`` when there is no value at all.
+
+def _quoted_cells(delimiter: str) -> re.Pattern[str]:
+    d = re.escape(delimiter)
+    # A quote opening a cell (at the start of the text, a line or a cell), the cell's text
+    # with its quotes doubled, and the quote closing it (before a delimiter, a line break or
+    # the end of the text).
+    return re.compile(f'"(?<![^{d}\\r\\n]")[^"]*(?:""[^"]*)*"(?=[{d}\\r\\n]|\\Z)')
+
+
+def _quotes_regular(text: str, delimiter: str) -> bool:
+    """Whether every quote of ``text`` opens or closes (or is doubled in) a quoted cell.
+
+    Then pandas' C parser reads the file as the csv module does; the csv module reads the
+    other files itself (it names the rows where quotes go wrong, and refuses text after a
+    closing quote, which the C parser would take silently).
+    """
+    if '"' not in text:
+        return True
+    rest = _quoted_cells(delimiter).sub("", text)
+    return '"' not in rest
+
+
+class _Factorizer:
+    """Builds one :class:`Column` from chunks of cells (strings), distinct values once."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+        self.parts: list[np.ndarray] = []
+
+    def add(self, cells: np.ndarray) -> None:
+        codes, distinct = pd.factorize(cells)
+        values = distinct.tolist()
+        if len(codes) and codes.min() < 0:
+            raise _Irregular("a missing cell")  # not with na_filter=False; never guessed
+        if values and max(map(len, values)) > csv.field_size_limit():
+            raise _Irregular("a cell longer than the csv module reads")
+        index = self.index
+        to_index = np.fromiter((index.setdefault(v, len(index)) for v in values), np.int64,
+                               len(values))
+        self.parts.append(to_index[codes].astype(np.int32))
+
+    def column(self) -> Column:
+        codes = np.concatenate(self.parts) if self.parts else np.empty(0, np.int32)
+        return Column(codes, list(self.index))
+
+
+def _parse_columns(text: str, delimiter: str, width: int) -> list[Column]:
+    """Every record of ``text`` by pandas' C parser: ``width`` columns, record ``i`` (from
+    0) at row ``i``, a blank record as a row of empty cells, a short record padded with
+    empty cells. A record wider than ``width`` raises ParserError."""
+    parts = [_Factorizer() for _ in range(width)]
+    with pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(width),
+                     index_col=False, dtype=object, na_filter=False, keep_default_na=False,
+                     skip_blank_lines=False, quotechar='"', doublequote=True,
+                     quoting=csv.QUOTE_MINIMAL, escapechar=None, comment=None,
+                     skipinitialspace=False, engine="c", chunksize=_CHUNK_ROWS) as chunks:
+        for chunk in chunks:
+            for j in range(width):
+                parts[j].add(chunk[j].to_numpy(dtype=object))
+    return [p.column() for p in parts]
+
+
+_WIDER = re.compile(r"Expected \d+ fields in line \d+, saw (\d+)")
+
+
+def _read_regular_csv(text: str, delimiter: str, label: str, limits: Limits,
+                      log: ProblemLog) -> RawTable | None:
+    """Read a regular CSV file column by column with pandas' C parser, with the same
+    header, rows and problems as :func:`_table_from_records`; or return ``_SLOW`` for a file
+    that is not regular (see :func:`_quotes_regular`), leaving ``log`` untouched."""
+    if not _quotes_regular(text, delimiter):
+        return _SLOW
+    # The header is found as the csv module finds it, in the first records; its problems
+    # are held back until the file is known to be regular.
+    first = ProblemLog(limits.max_problems)
+    found = _find_header(_csv_records(_csv_reader(text, delimiter), label, first), label,
+                         limits, first)
+    if first.errors:
+        return _SLOW
+    if found is None or found is _EMPTY:
+        return found
+    head, at = found
+    width = max(len(cells) for _, cells in head)
+    for _ in range(4):
+        try:
+            columns = _parse_columns(text, delimiter, width)
+            break
+        except pd.errors.ParserError as err:
+            wider = _WIDER.search(str(err))
+            if not wider or int(wider[1]) <= width:
+                return _SLOW
+            width = int(wider[1])
+        except _Irregular:
+            return _SLOW
+    else:
+        return _SLOW
+    n = len(columns[0])
+    # Both parsers must agree on the records the header search saw.
+    for row, cells in head:
+        if row > n or [c.values[c.codes[row - 1]] for c in columns[:len(cells)]] != cells or \
+                any(c.values[c.codes[row - 1]] for c in columns[len(cells):]):
+            return _SLOW
+    headers, width_named = _header_of(head, at, label, first)
+    for w in first.warnings:
+        log.warn(w.file, w.row, w.column, w.message)
+    header_row = head[at][0]
+    # A row is kept when one of its cells is filled; cells right of the header must be empty.
+    record = np.arange(1, n + 1, dtype=np.int64)
+    filled = [np.fromiter((bool(v.strip()) for v in c.values), bool, len(c.values))[c.codes]
+              for c in columns]
+    keep = np.logical_or.reduce(filled) & (record > header_row)
+    problems: list[tuple[int, int, str | None, str]] = []  # (row, order, column, message)
+    if len(columns) > width_named:
+        beyond = np.logical_or.reduce(filled[width_named:]) & keep
+        for i in np.flatnonzero(beyond).tolist():
+            last = max(j for j in range(width_named, len(columns)) if filled[j][i])
+            problems.append((i + 1, -1, None,
+                             f"this row has {last + 1} values but the header names only "
+                             f"{width_named} columns: check the delimiter and the quotes, or "
+                             "name the extra columns"))
+    for j, h in enumerate(headers):
+        if not h:
+            hits = np.flatnonzero(filled[j] & keep)
+            if len(hits):
+                problems.append((int(hits[0]) + 1, j, f"column {j + 1}",
+                                 "this column has values but no header: name it in the header "
+                                 "row or delete it"))
+    # At the problem cap the line-by-line reader stops after the row that reached it (or,
+    # when a row of the header search did, after the record that follows them).
+    stop = None
+    for row, _, column, message in sorted(problems):
+        if stop is not None and row > stop:
+            break
+        log.error(label, row, column, message)
+        if log.full and stop is None:
+            stop = max(row, head[-1][0] + 1)
+    if stop is not None:
+        keep &= record <= stop
+    at_rows = np.flatnonzero(keep)
+    cells = [Column(c.codes[at_rows], c.values) for c in columns[:width_named]]
+    return RawTable(label, headers, record[at_rows], cells, table_kind(headers))
+
+
+def _find_header(records: Iterator[tuple[int, list[Any]]], label: str, limits: Limits,
+                 log: ProblemLog) -> tuple[list[tuple[int, list[Any]]], int] | None:
+    """Find the header among the first records: ``(head, at)``, the non-blank records read
+    and the header's place among them; None after logging a problem, or ``_EMPTY`` when
+    there is no value at all.
+
+    A row wider than ``limits.max_columns`` before the header stops reading before any data
+    row is kept.
     """
     head: list[tuple[int, list[Any]]] = []
     for row, cells in records:
@@ -552,6 +788,12 @@ def _table_from_records(records: Iterator[tuple[int, list[Any]]], label: str,
     # The header is the first row naming at least two known columns (a title row above it
     # is skipped with a warning); if none does, the first non-blank row.
     at = next((i for i, (_, cells) in enumerate(head) if _header_score(cells) >= 2), 0)
+    return head, at
+
+
+def _header_of(head: list[tuple[int, list[Any]]], at: int, label: str,
+               log: ProblemLog) -> tuple[list[str], int]:
+    """The headers found by :func:`_find_header`, and their number (trailing blanks cut)."""
     header_row, header_cells = head[at]
     if at:
         log.warn(label, header_row, None,
@@ -559,7 +801,23 @@ def _table_from_records(records: Iterator[tuple[int, list[Any]]], label: str,
     while header_cells and not _filled(header_cells[-1]):
         header_cells = header_cells[:-1]
     headers = [_clean_header(c) for c in header_cells]
-    width = len(headers)
+    return headers, len(headers)
+
+
+def _table_from_records(records: Iterator[tuple[int, list[Any]]], label: str,
+                        limits: Limits, log: ProblemLog) -> RawTable | None:
+    """Find the header among the first records, then collect the data rows under it.
+
+    Shared by CSV and workbook sheets: a row is a list of cell values, blank rows are
+    skipped (their numbers are not), trailing empty cells are dropped, and a row wider
+    than ``limits.max_columns`` before the header stops reading before any data row is
+    kept. Returns None after logging a problem, or ``_EMPTY`` when there is no value at all.
+    """
+    found = _find_header(records, label, limits, log)
+    if found is None or found is _EMPTY:
+        return found
+    head, at = found
+    headers, width = _header_of(head, at, label, log)
     rows: list[int] = []
     cells_out: list[list[Any]] = []
     unnamed_reported: set[int] = set()
@@ -592,9 +850,7 @@ def _table_from_records(records: Iterator[tuple[int, list[Any]]], label: str,
         take(row, cells)
         if log.full:
             break
-    frame = pd.DataFrame(cells_out, columns=range(width), dtype=object) if cells_out else \
-        pd.DataFrame({j: pd.Series(dtype=object) for j in range(width)})
-    return RawTable(label, headers, rows, frame, table_kind(headers))
+    return _raw_table(label, headers, rows, cells_out, table_kind(headers))
 
 
 def _filled(value: Any) -> bool:
@@ -730,9 +986,8 @@ def _tables_from_objects(objects: list[tuple[int, Any]], label: str, kind: str |
                         return tables
                     headers[key] = len(headers)
         cells = [[obj.get(h) for h in headers] for _, obj in grouped[k]]
-        frame = pd.DataFrame(cells, columns=range(len(headers)), dtype=object)
-        tables.append(RawTable(label, [_clean_header(h) for h in headers],
-                               [r for r, _ in grouped[k]], frame, k))
+        tables.append(_raw_table(label, [_clean_header(h) for h in headers],
+                                 [r for r, _ in grouped[k]], cells, k))
     return tables
 
 
@@ -754,6 +1009,32 @@ def _canonical_keys(obj: dict[str, Any], kind: str) -> dict[str, Any]:
     return out
 
 
+# json's messages that end in "at", expecting the position after them.
+_JSON_MESSAGES = {
+    "Unterminated string starting at": 'a text starts here but never ends: its closing quote (") '
+                                       "is missing",
+    "Invalid control character at": "a text holds a raw line break, tab or other control "
+                                    "character: write it as \\n or \\t",
+}
+
+
+def _json_error(err: json.JSONDecodeError) -> str:
+    """json's message for ``err`` as a whole sentence (its position is given beside it).
+
+    Examples
+    --------
+    >>> try:
+    ...     json.loads('{"name": "Acme')
+    ... except json.JSONDecodeError as err:
+    ...     print(_json_error(err))
+    a text starts here but never ends: its closing quote (") is missing
+    """
+    msg = err.msg
+    if msg in _JSON_MESSAGES:
+        return _JSON_MESSAGES[msg]
+    return msg[:-3] if msg.endswith(" at") else msg
+
+
 def _json_type(value: Any) -> str:
     return {list: "a list", str: "a text", bool: "true/false", type(None): "null",
             int: "a number", float: "a number", dict: "an object"}.get(type(value), "a value")
@@ -768,7 +1049,7 @@ def _read_json(data: bytes, label: str, info: FileInfo, limits: Limits,
         doc = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         log.error(label, None, None, f"invalid JSON at line {err.lineno}, column {err.colno}: "
-                  f"{err.msg}")
+                  f"{_json_error(err)}")
         return []
     except ValueError as err:
         log.error(label, None, None, f"invalid JSON: {err}")
@@ -839,7 +1120,8 @@ def _read_jsonl(data: bytes, label: str, info: FileInfo, limits: Limits,
         try:
             objects.append((line_no, json.loads(line, parse_constant=_no_constant)))
         except json.JSONDecodeError as err:
-            log.error(label, line_no, None, f"invalid JSON at column {err.colno}: {err.msg}")
+            log.error(label, line_no, None, f"invalid JSON at column {err.colno}: "
+                      f"{_json_error(err)}")
         except ValueError as err:
             log.error(label, line_no, None, f"invalid JSON: {err}")
         except RecursionError:

@@ -9,7 +9,9 @@ encoding are an *error* naming the cell (the text cannot be trusted). A cell lon
 as inert text, with a warning (maillage never computes formulas, and exports neutralise them).
 
 Only this module's :func:`table_records` knows the columns; it reports every problem of a
-table, row by row, before any record leaves it.
+table, in row order, before any record leaves it. Each check runs once per distinct value of
+its column (a type, a date or an id repeated on many rows is checked once) and its result and
+problems go to every row holding that value.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from maillage.model import ORGANIZATION, OrganizationRecord, RelationshipRecord, cluster_id
+import numpy as np
+
+from maillage.model import OrganizationRecord, cluster_id
 from loaders._problems import ProblemLog
 from loaders.limits import DEFAULT_LIMITS, Limits
-from loaders.read import RawTable
+from loaders.read import Column, RawTable
 from loaders.vocabulary import (
     FIELD_NAMES_FR,
     REQUIRED,
@@ -43,7 +47,7 @@ from loaders.vocabulary import (
     stakeholder_type,
 )
 
-__all__ = ["TableRecords", "table_records", "parse_weight", "parse_date", "ParsedRelationship"]
+__all__ = ["TableRecords", "RelationshipColumns", "table_records", "parse_weight", "parse_date"]
 
 # C0 controls but tab and line breaks, DEL, C1 controls, and invisible format characters that
 # only ever arrive by accident (BOM, zero-width space).
@@ -61,36 +65,38 @@ _cluster_id = functools.lru_cache(maxsize=1 << 16)(cluster_id)
 
 
 @dataclass
-class ParsedRelationship:
-    """A relationship row before its ends are resolved: ends as typed, type canonical."""
+class RelationshipColumns:
+    """The relationships of one table before their ends are resolved, one array per field.
 
-    source: str
-    target: str
-    type: str
-    weight: float | None
-    since: _dt.date | None
-    until: _dt.date | None
-    extra: dict[str, Any]
-    source_file: str
-    row: int
+    Row ``i`` of the table is the relationship from ``source.values[source.codes[i]]`` to
+    ``target.values[target.codes[i]]`` (the ends as typed, cleaned; ``""`` when missing or
+    refused) of canonical type ``type[i]`` (``""`` when unknown), found on spreadsheet row
+    ``rows[i]``. A relationship repeated on a million rows keeps one copy of each value.
+    """
+
+    label: str
+    rows: np.ndarray
+    source: Column
+    target: Column
+    type: np.ndarray
+    weight: np.ndarray
+    since: np.ndarray
+    until: np.ndarray
+    #: One dict per row of the extra columns' values, or None when the table has none.
+    extra: list[dict[str, Any]] | None
     source_column: str
     target_column: str
 
-    def record(self, source: str, target: str, target_kind: str = ORGANIZATION
-               ) -> RelationshipRecord:
-        """The record, with ends resolved to ids."""
-        return RelationshipRecord(
-            source=source, target=target, type=self.type, weight=self.weight,
-            since=self.since, until=self.until, extra=self.extra,
-            source_file=self.source_file, row=self.row, target_kind=target_kind)
+    def __len__(self) -> int:
+        return len(self.rows)
 
 
 @dataclass
 class TableRecords:
-    """What one table gave: organizations or parsed relationships, and where ids came from."""
+    """What one table gave: organizations or relationships, and where ids came from."""
 
     organizations: list[OrganizationRecord] = field(default_factory=list)
-    relationships: list[ParsedRelationship] = field(default_factory=list)
+    relationships: RelationshipColumns | None = None
     #: The header of the id column (for problems about duplicate ids).
     id_column: str = "id"
 
@@ -432,6 +438,127 @@ def _accepted_relationships() -> str:
 
 
 # ---- tables ---------------------------------------------------------------------------------
+#
+# A table is checked column by column rather than row by row: each check runs once per
+# distinct value of its column (a relationship type or a date repeated on a million rows is
+# parsed once), and its result and problems are then given to every row holding that value.
+# The problems are logged in the order a row-by-row reading would log them: by row, then by
+# the step of the row's checks that found them (each check says at which step it is).
+
+class _Recorder:
+    """Stands in for the ProblemLog while one value is checked: keeps what it would log,
+    and at which step of a row's checks, for every row holding that value."""
+
+    full = False
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, bool, str | None, str, str | None]] = []
+        self.step = 0
+
+    def error(self, file: str, row: int | None, column: str | None, message: str) -> None:
+        self.items.append((self.step, True, column, message, None))
+
+    def warn(self, file: str, row: int | None, column: str | None, message: str,
+             kind: str | None = None) -> None:
+        self.items.append((self.step, False, column, message, kind))
+
+
+class _Checked:
+    """A check's result for every row of a column, computed once per distinct value."""
+
+    def __init__(self, column: Column | None, n: int, check: Callable[[Any], Any],
+                 recorder: _Recorder, plain_chars: int = 0):
+        if column is None:  # the column is absent: every cell is None
+            values: list[Any] = [None]
+            codes = np.zeros(n, np.int32)
+        else:
+            values = column.values + [None]
+            codes = np.where(column.codes < 0, len(values) - 1, column.codes)
+        results: list[Any] = []
+        problems: list[tuple[Any, ...]] = []
+        for v in values:
+            if plain_chars and _plain(v, plain_chars):
+                # The check of a plain text keeps it as it is, without a problem.
+                results.append(v)
+                problems.append(())
+                continue
+            recorder.items = []
+            results.append(check(v))
+            problems.append(tuple(recorder.items))
+        #: Row i's result is ``results[codes[i]]``.
+        self.codes = codes
+        self.results = results
+        self._problems = problems
+        bad = np.fromiter((bool(p) for p in problems), bool, len(problems))
+        self.problem_rows = np.flatnonzero(bad[codes])
+
+    def at_rows(self, n: int) -> np.ndarray:
+        """Each of the first ``n`` rows' result, as an object array."""
+        results = np.empty(len(self.results), dtype=object)
+        for k, r in enumerate(self.results):
+            results[k] = r
+        return results[self.codes[:n]]
+
+    def problems_at(self, p: int) -> tuple[Any, ...]:
+        """The problems of the ``p``-th row of :attr:`problem_rows`."""
+        return self._problems[self.codes[self.problem_rows[p]]]
+
+
+def _plain(value: Any, max_chars: int) -> bool:
+    """Whether ``value`` is text that cleaning leaves as it is, without a problem: printable
+    (no control or invisible character, no line break), in NFC, without surrounding or double
+    spaces, not empty, not too long, not like a formula. Most ids, names and ends are."""
+    return (type(value) is str and value.isprintable() and 0 < len(value) <= max_chars
+            and value[0] != "=" and value[0] != " " and value[-1] != " " and "  " not in value
+            and (value.isascii() or unicodedata.is_normalized("NFC", value)))
+
+
+class _RowProblems:
+    """Problems found by comparing the cells of a row (not by one cell alone)."""
+
+    def __init__(self, rows: np.ndarray, problems: list[tuple[Any, ...]]):
+        self.problem_rows = rows
+        self._problems = problems
+
+    def problems_at(self, p: int) -> tuple[Any, ...]:
+        return self._problems[p]
+
+
+_WINDOW = 1 << 16  # rows whose problems are ordered at once
+
+
+def _log_in_row_order(sources: list[Any], rows: np.ndarray, label: str, log: ProblemLog) -> int:
+    """Log every source's problems in row order, then step order; return how many rows a
+    row-by-row reading would have kept (it stops at the first row that begins with the log
+    full)."""
+    n = len(rows)
+    if log.full:
+        return 0
+    last = -1
+    for lo in range(0, n, _WINDOW):
+        hi = min(lo + _WINDOW, n)
+        events = []
+        for source in sources:
+            found = source.problem_rows
+            a, b = np.searchsorted(found, [lo, hi])
+            for p in range(int(a), int(b)):
+                i = int(found[p])
+                for item in source.problems_at(p):
+                    events.append((i, item[0], len(events), item))
+        events.sort()
+        for i, _, _, (_, is_error, column, message, kind) in events:
+            if i != last:
+                if log.full:
+                    return last + 1
+                last = i
+            if is_error:
+                log.error(label, int(rows[i]), column, message)
+            else:
+                log.warn(label, int(rows[i]), column, message, kind=kind)
+        if log.full:
+            return last + 1
+    return n
+
 
 def table_records(table: RawTable, *, limits: Limits = DEFAULT_LIMITS,
                   log: ProblemLog) -> TableRecords:
@@ -445,157 +572,257 @@ def table_records(table: RawTable, *, limits: Limits = DEFAULT_LIMITS,
     assert table.kind in ("organizations", "relationships")
     columns = _map_columns(table, table.kind, log)
     _missing_columns(table, table.kind, columns, log)
-    cells = _Cells(table, limits, log)
     if table.kind == "organizations":
-        return _organizations(table, columns, cells, log)
-    return _relationships(table, columns, cells, log)
+        return _organizations(table, columns, limits, log)
+    return _relationships(table, columns, limits, log)
 
 
-def _column_getter(table: RawTable, columns: _Columns, name: str) -> Callable[[int], Any]:
-    j = columns.fields.get(name)
-    if j is None:
-        return lambda i: None
-    col = table.cells[j].tolist()
-    return col.__getitem__
+class _TableChecks:
+    """What the checks of one table share: its columns, headers and a recorder."""
+
+    def __init__(self, table: RawTable, columns: _Columns, limits: Limits):
+        self.table = table
+        self.columns = columns
+        self.n = len(table.rows)
+        names = table.columns
+        self.header = {f: names[j] for f, j in columns.fields.items()}
+        self.has = set(columns.fields)
+        self.recorder = _Recorder()
+        self.limits = limits
+        self.cells = _Cells(table, limits, self.recorder)  # type: ignore[arg-type]
+        self.checked: list[_Checked] = []
+
+    def column(self, name: str) -> str:
+        return self.header.get(name, name)
+
+    def check(self, name: str, check: Callable[[Any], Any], *, keeps_plain: bool = False
+              ) -> _Checked:
+        """``check`` every value of the field's column; ``keeps_plain`` says that it returns a
+        plain text (see :func:`_plain`) as it is, without a problem, so that such values
+        need no call."""
+        j = self.columns.fields.get(name)
+        checked = _Checked(None if j is None else self.table.cells[j], self.n, check,
+                           self.recorder, self.limits.max_cell_chars if keeps_plain else 0)
+        self.checked.append(checked)
+        return checked
+
+    def extras(self, first_step: int) -> list[tuple[str, _Checked]]:
+        """The extra columns' values as properties (None where a row has none)."""
+        out = []
+        names = self.table.columns
+        for k, (key, j) in enumerate(self.columns.extras):
+            column = names[j]
+
+            def check(v: Any, step: int = first_step + k, column: str = column) -> Any:
+                self.recorder.step = step
+                value = _extra_value(self.cells, v, None, column)  # type: ignore[arg-type]
+                return None if value is None or value == "" or value == [] else value
+
+            # An extra text is kept as its cleaned text.
+            checked = _Checked(self.table.cells[j], self.n, check, self.recorder,
+                               self.limits.max_cell_chars)
+            self.checked.append(checked)
+            out.append((key, checked))
+        return out
 
 
-def _extra_columns(table: RawTable, columns: _Columns) -> list[tuple[str, str, list[Any]]]:
-    names = table.columns
-    return [(key, names[j], table.cells[j].tolist()) for key, j in columns.extras]
-
-
-def _extras(extra_columns: list[tuple[str, str, list[Any]]], cells: _Cells, i: int, row: int
-            ) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
-    for key, column, values in extra_columns:
-        v = _extra_value(cells, values[i], row, column)
-        if v is not None and v != "" and v != []:
-            extra[key] = v
-    return extra
-
-
-def _organizations(table: RawTable, columns: _Columns, cells: _Cells, log: ProblemLog
-                   ) -> TableRecords:
-    out = TableRecords()
-    names = table.columns
-    header = {f: names[j] for f, j in columns.fields.items()}
-    out.id_column = header.get("id", "id")
-    get = {f: _column_getter(table, columns, f) for f in
-           ("id", "name", "type", "sectors", "clusters", "region", "mandate")}
-    has = set(columns.fields)
-    extra_columns = _extra_columns(table, columns)
-    type_cache: dict[str, str | None] = {}
-    for i, row in enumerate(table.rows):
-        if log.full:
-            break
-        id_ = _single(cells, get["id"](i), row, header.get("id", "id"), "id")
-        name = _single(cells, get["name"](i), row, header.get("name", "name"), "name")
-        type_text = _single(cells, get["type"](i), row, header.get("type", "type"), "type")
-        if "id" in has and id_ == "":
-            log.error(table.label, row, header["id"],
-                      "missing id: every organization needs a unique id (identifiant)")
-        if "name" in has and name == "":
-            log.error(table.label, row, header["name"], "missing name (nom)")
-        canonical = None
-        if "type" in has and type_text is not None:
-            if not type_text:
-                log.error(table.label, row, header["type"],
-                          "missing type: " + _accepted_types())
-            else:
-                if type_text not in type_cache:
-                    type_cache[type_text] = stakeholder_type(type_text)
-                canonical = type_cache[type_text]
-                if canonical is None:
-                    near = closest(type_text, "type")
-                    hint = f' Did you mean "{near}"?' if near else ""
-                    log.error(table.label, row, header["type"],
-                              f'unknown type "{type_text}": {_accepted_types()}.{hint}')
-        sectors = _list_value(cells, get["sectors"](i), row, header.get("sectors", "sectors"))
-        clusters = _list_value(cells, get["clusters"](i), row, header.get("clusters", "clusters"))
-        for c in clusters:
-            if not _cluster_id(c):
-                log.error(table.label, row, header["clusters"],
-                          f'cluster name "{c}" has no letter or digit')
-        region = _single(cells, get["region"](i), row, header.get("region", "region"), "region")
-        id_, name, type_text = id_ or "", name or "", type_text or ""
-        mandate = cells.text(get["mandate"](i), row, header.get("mandate", "mandate"))
-        extra = _extras(extra_columns, cells, i, row)
-        if canonical is not None and compact(type_text) not in (compact(canonical),
-                                                                 compact(canonical) + "s"):
-            # The words people used ("cégep", "PME") say more than the canonical type.
-            extra["typeLabel"] = type_text
-        out.organizations.append(OrganizationRecord(
-            id=id_, name=name, type=canonical or "", sectors=tuple(sectors),
-            clusters=tuple(clusters), region=region or None, mandate=mandate or None,
-            extra=extra, source_file=table.label, row=row))
+def _extra_dicts(extras: list[tuple[str, _Checked]], n: int,
+                 labels: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """One dict per row of the extra columns' values (and of ``typeLabel`` when given)."""
+    keys = [key for key, _ in extras]
+    columns = [c.at_rows(n).tolist() for _, c in extras]
+    if labels is None:
+        return [{k: v for k, v in zip(keys, vals) if v is not None} for vals in zip(*columns)] \
+            if columns else [{} for _ in range(n)]
+    out = []
+    for vals, label in zip(zip(*columns) if columns else ((),) * n, labels.tolist()):
+        extra = {k: v for k, v in zip(keys, vals) if v is not None}
+        if label is not None:
+            extra["typeLabel"] = label
+        out.append(extra)
     return out
 
 
-def _relationships(table: RawTable, columns: _Columns, cells: _Cells, log: ProblemLog
+def _organizations(table: RawTable, columns: _Columns, limits: Limits, log: ProblemLog
                    ) -> TableRecords:
+    t = _TableChecks(table, columns, limits)
+    cells, rec, has = t.cells, t.recorder, t.has
+
+    def single(step: int, name: str, v: Any) -> str | None:
+        rec.step = step
+        return _single(cells, v, None, t.column(name), name)  # type: ignore[arg-type]
+
+    def check_id(v: Any) -> str:
+        id_ = single(0, "id", v)
+        rec.step = 3
+        if "id" in has and id_ == "":
+            rec.error(table.label, None, t.header["id"],
+                      "missing id: every organization needs a unique id (identifiant)")
+        return id_ or ""
+
+    def check_name(v: Any) -> str:
+        name = single(1, "name", v)
+        rec.step = 4
+        if "name" in has and name == "":
+            rec.error(table.label, None, t.header["name"], "missing name (nom)")
+        return name or ""
+
+    def check_type(v: Any) -> tuple[str, str | None]:
+        type_text = single(2, "type", v)
+        rec.step = 5
+        canonical = None
+        if "type" in has and type_text is not None:
+            if not type_text:
+                rec.error(table.label, None, t.header["type"],
+                          "missing type: " + _accepted_types())
+            else:
+                canonical = stakeholder_type(type_text)
+                if canonical is None:
+                    near = closest(type_text, "type")
+                    hint = f' Did you mean "{near}"?' if near else ""
+                    rec.error(table.label, None, t.header["type"],
+                              f'unknown type "{type_text}": {_accepted_types()}.{hint}')
+        type_text = type_text or ""
+        label = None
+        if canonical is not None and compact(type_text) not in (compact(canonical),
+                                                                 compact(canonical) + "s"):
+            # The words people used ("cégep", "PME") say more than the canonical type.
+            label = type_text
+        return canonical or "", label
+
+    def check_sectors(v: Any) -> tuple[str, ...]:
+        rec.step = 6
+        return tuple(_list_value(cells, v, None, t.column("sectors")))  # type: ignore[arg-type]
+
+    def check_clusters(v: Any) -> tuple[str, ...]:
+        rec.step = 7
+        clusters = _list_value(cells, v, None, t.column("clusters"))  # type: ignore[arg-type]
+        rec.step = 8
+        for c in clusters:
+            if not _cluster_id(c):
+                rec.error(table.label, None, t.header["clusters"],
+                          f'cluster name "{c}" has no letter or digit')
+        return tuple(clusters)
+
+    def check_region(v: Any) -> str | None:
+        return single(9, "region", v) or None
+
+    def check_mandate(v: Any) -> str | None:
+        rec.step = 10
+        return cells.text(v, None, t.column("mandate")) or None  # type: ignore[arg-type]
+
+    ids = t.check("id", check_id, keeps_plain=True)
+    names = t.check("name", check_name, keeps_plain=True)
+    types = t.check("type", check_type)
+    sectors = t.check("sectors", check_sectors)
+    clusters = t.check("clusters", check_clusters)
+    regions = t.check("region", check_region, keeps_plain=True)
+    mandates = t.check("mandate", check_mandate, keeps_plain=True)
+    extras = t.extras(11)
+    n = _log_in_row_order(t.checked, table.rows, table.label, log)
+
     out = TableRecords()
-    names = table.columns
-    header = {f: names[j] for f, j in columns.fields.items()}
-    get = {f: _column_getter(table, columns, f) for f in
-           ("source", "target", "relationship", "weight", "since", "until")}
-    has = set(columns.fields)
-    extra_columns = _extra_columns(table, columns)
-    type_cache: dict[str, str | None] = {}
-    for i, row in enumerate(table.rows):
-        if log.full:
-            break
-        ends = {}
-        for end in ("source", "target"):
-            ends[end] = _single(cells, get[end](i), row, header.get(end, end), end)
-            if end in has and ends[end] == "":
-                log.error(table.label, row, header[end],
+    out.id_column = t.header.get("id", "id")
+    type_pairs = types.at_rows(n)
+    canonical = np.fromiter((p[0] for p in type_pairs), dtype=object, count=n)
+    labels = np.fromiter((p[1] for p in type_pairs), dtype=object, count=n)
+    out.organizations = list(map(
+        OrganizationRecord, ids.at_rows(n).tolist(), names.at_rows(n).tolist(),
+        canonical.tolist(), sectors.at_rows(n).tolist(), clusters.at_rows(n).tolist(),
+        regions.at_rows(n).tolist(), mandates.at_rows(n).tolist(),
+        _extra_dicts(extras, n, labels), [table.label] * n, table.rows[:n].tolist()))
+    return out
+
+
+def _relationships(table: RawTable, columns: _Columns, limits: Limits, log: ProblemLog
+                   ) -> TableRecords:
+    t = _TableChecks(table, columns, limits)
+    cells, rec, has = t.cells, t.recorder, t.has
+
+    def check_end(end: str, step: int) -> Callable[[Any], str]:
+        def check(v: Any) -> str:
+            rec.step = step
+            value = _single(cells, v, None, t.column(end), end)  # type: ignore[arg-type]
+            rec.step = step + 1
+            if end in has and value == "":
+                rec.error(table.label, None, t.header[end],
                           f"missing {end}: give the id (or the exact name) of an organization")
-        rel_text = _single(cells, get["relationship"](i), row,
-                           header.get("relationship", "relationship"), "relationship")
+            return value or ""
+        return check
+
+    def check_relationship(v: Any) -> str:
+        rec.step = 4
+        rel_text = _single(cells, v, None, t.column("relationship"),  # type: ignore[arg-type]
+                           "relationship")
+        rec.step = 5
         rel = None
         if "relationship" in has and rel_text is not None:
             if not rel_text:
-                log.error(table.label, row, header["relationship"],
+                rec.error(table.label, None, t.header["relationship"],
                           "missing relationship type: " + _accepted_relationships())
             else:
-                if rel_text not in type_cache:
-                    type_cache[rel_text] = relationship_type(rel_text)
-                rel = type_cache[rel_text]
+                rel = relationship_type(rel_text)
                 if rel is None:
                     near = closest(rel_text, "relationship")
                     hint = f' Did you mean "{near}"?' if near else ""
-                    log.error(table.label, row, header["relationship"],
+                    rec.error(table.label, None, t.header["relationship"],
                               f'unknown relationship "{rel_text}": '
                               f"{_accepted_relationships()}.{hint}")
+        return rel or ""
+
+    def check_weight(raw: Any) -> float | None:
+        rec.step = 6
         weight = None
-        raw = get["weight"](i)
         if raw is not None and not (isinstance(raw, str) and not raw.strip()):
-            text = raw if not isinstance(raw, str) else cells.text(raw, row, header["weight"])
+            text = raw if not isinstance(raw, str) else \
+                cells.text(raw, None, t.header["weight"])  # type: ignore[arg-type]
             if text:
                 try:
                     weight = parse_weight(text)
                 except ValueError as err:
-                    log.error(table.label, row, header["weight"], str(err))
-        dates: dict[str, _dt.date | None] = {}
-        for end in ("since", "until"):
-            dates[end] = None
-            raw = get[end](i)
+                    rec.error(table.label, None, t.header["weight"], str(err))
+        return weight
+
+    def check_date(end: str, step: int) -> Callable[[Any], _dt.date | None]:
+        def check(raw: Any) -> _dt.date | None:
+            rec.step = step
             if raw is None or (isinstance(raw, str) and not raw.strip()):
-                continue
-            text = raw if not isinstance(raw, str) else cells.text(raw, row, header[end])
+                return None
+            text = raw if not isinstance(raw, str) else \
+                cells.text(raw, None, t.header[end])  # type: ignore[arg-type]
             if not text:
-                continue
+                return None
             try:
-                dates[end] = parse_date(text)
+                return parse_date(text)
             except ValueError as err:
-                log.error(table.label, row, header[end], str(err))
-        if dates["since"] and dates["until"] and dates["since"] > dates["until"]:
-            log.error(table.label, row, header["until"],
-                      f"ends ({dates['until']}) before it starts ({dates['since']})")
-        out.relationships.append(ParsedRelationship(
-            source=ends["source"] or "", target=ends["target"] or "", type=rel or "",
-            weight=weight, since=dates["since"], until=dates["until"],
-            extra=_extras(extra_columns, cells, i, row), source_file=table.label, row=row,
-            source_column=header.get("source", "source"),
-            target_column=header.get("target", "target")))
+                rec.error(table.label, None, t.header[end], str(err))
+                return None
+        return check
+
+    sources = t.check("source", check_end("source", 0), keeps_plain=True)
+    targets = t.check("target", check_end("target", 2), keeps_plain=True)
+    types = t.check("relationship", check_relationship)
+    weights = t.check("weight", check_weight)
+    since = t.check("since", check_date("since", 7))
+    until = t.check("until", check_date("until", 8))
+    extras = t.extras(10)
+    # A relationship that ends before it starts: the one check that compares two cells.
+    start = np.array([d.toordinal() if d else -1 for d in since.results], np.int64)[since.codes]
+    end = np.array([d.toordinal() if d else -1 for d in until.results], np.int64)[until.codes]
+    backwards = np.flatnonzero((start >= 0) & (end >= 0) & (start > end))
+    ends_before = _RowProblems(backwards, [
+        ((9, True, t.header.get("until"),
+          f"ends ({until.results[until.codes[i]]}) before it starts "
+          f"({since.results[since.codes[i]]})", None),)
+        for i in backwards.tolist()])
+    n = _log_in_row_order([*t.checked, ends_before], table.rows, table.label, log)
+
+    out = TableRecords()
+    out.relationships = RelationshipColumns(
+        label=table.label, rows=table.rows[:n],
+        source=Column(sources.codes[:n], sources.results),
+        target=Column(targets.codes[:n], targets.results),
+        type=types.at_rows(n), weight=weights.at_rows(n), since=since.at_rows(n),
+        until=until.at_rows(n), extra=_extra_dicts(extras, n) if extras else None,
+        source_column=t.column("source"), target_column=t.column("target"))
     return out

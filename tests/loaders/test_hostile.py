@@ -166,6 +166,13 @@ def test_a_file_full_of_null_bytes_is_binary(tmp_path):
     assert "binary" in problem_at(refused(path), "o.csv", None).message
 
 
+@pytest.mark.parametrize("name", ["o.csv", "o.tsv", "o.json", "o.jsonl", "o.xlsx"])
+@pytest.mark.parametrize("content", [b"\0", b"\0" * 5, b"\0" * 100_000, b"\0\0\n\0\r\n"])
+def test_a_file_of_nothing_but_null_bytes_is_binary_not_empty(tmp_path, name, content):
+    problem = problem_at(refused(write(tmp_path, name, content)), name, None)
+    assert "binary" in problem.message and "empty" not in problem.message
+
+
 def test_ids_colliding_after_normalisation_are_refused(tmp_path):
     decomposed = "Cafe\u0301-1"  # "Café-1" in two code points
     text = f"id,name,type\nCafé-1,Acme,company\n{decomposed},Beta,company\nx 1,C,company\nX1,D,company\n"

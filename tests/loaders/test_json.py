@@ -79,6 +79,18 @@ def test_broken_json_is_refused_with_a_clear_problem(tmp_path, text, expected):
     assert any(expected in p.message for p in problems), problems
 
 
+@pytest.mark.parametrize("name, text, words", [
+    ("data.json", '[{"id": "A", "name": "Acme', "closing quote"),
+    ("data.json", '[{"id": "A", "name": "Ac\nme"}]', "raw line break"),
+    ("data.jsonl", '{"id": "A", "name": "Acme\n', "closing quote"),
+])
+def test_json_syntax_errors_are_whole_sentences(tmp_path, name, text, words):
+    (problem,) = refused(write(tmp_path, name, text))
+    assert problem.message.startswith("invalid JSON at ") and words in problem.message
+    # json's own "Unterminated string starting at" ends where it expects a position.
+    assert not problem.message.endswith((" at", " at:"))
+
+
 def test_json_numbers_and_lists_become_text_where_text_is_expected(tmp_path):
     doc = [{"id": 7, "name": "Acme", "type": "company", "sectors": ["TI", 3]},
            {"id": 8, "name": "Beta", "type": "company"},
