@@ -5,14 +5,23 @@ builds a networkx graph edge by edge and then walks it again: about 15 seconds a
 relationships on this machine. :func:`snapshot_matrices` reads the snapshot's edges once into
 numpy arrays and builds the same adjacency matrix with scipy (same node order, same edges, same
 summed weights; ``tests/analysis/test_gaps.py`` checks that), plus the membership incidence and
-the sector and cluster sets the pair analyses need.
+the sector and cluster sets the pair analyses need. The matrices of a graph are kept (weakly,
+with the graph) and reused by the next analysis as long as what they are built from reads the
+same: a graph changed in place gets new ones.
+
+:func:`pair_products` intersects the two rows of millions of pairs (the common partners of
+candidate pairs, their shared memberships) block by block, in bounded memory: gathering both
+rows of every pair at once took gigabytes at 100,000 organizations.
 """
 
 from __future__ import annotations
 
 import gc
 import unicodedata
+import weakref
 from dataclasses import dataclass, field
+from itertools import chain, repeat
+from operator import methodcaller
 
 import networkx as nx
 import numpy as np
@@ -86,23 +95,26 @@ class Tokens:
             return np.zeros(0, dtype=np.int64)
         B = self.bits()
         if B is not None:
-            return np.bitwise_count(B[I] & B[J]).sum(axis=1).astype(np.int64)
-        out = np.empty(len(I), dtype=np.int64)
-        for s in range(0, len(I), 1_000_000):
-            sl = slice(s, s + 1_000_000)
-            M = self.X[I[sl]].multiply(self.X[J[sl]])
-            out[sl] = np.asarray(M.sum(axis=1)).ravel()
-        return out
+            out = np.empty(len(I), dtype=np.int64)
+            step = max(1, PAIR_BUDGET // (4 * B.shape[1]))  # three word arrays per chunk
+            for s in range(0, len(I), step):
+                sl = slice(s, s + step)
+                out[sl] = np.bitwise_count(B[I[sl]] & B[J[sl]]).sum(axis=1)
+            return out
+        return np.rint(pair_sums(self.X, I, J)).astype(np.int64)
 
     def common_rows(self, I: np.ndarray, J: np.ndarray) -> list[list[str]]:
         """Return, for each pair, the labels of the tokens both nodes hold (sorted)."""
         if len(I) == 0:
             return []
-        M = self.X[I].multiply(self.X[J]).tocsr()
-        M.sort_indices()
         labels = np.asarray(self.labels, dtype=object)
-        ptr, idx = M.indptr.tolist(), M.indices
-        return [labels[idx[ptr[k]:ptr[k + 1]]].tolist() for k in range(len(I))]
+        out: list[list[str]] = []
+        for _, M in pair_products(self.X, I, J):
+            M.sort_indices()
+            # One conversion to a Python list, then slices: a numpy call per pair costs more.
+            ptr, found = M.indptr.tolist(), labels[M.indices].tolist()
+            out.extend(found[a:b] for a, b in zip(ptr, ptr[1:]))
+        return out
 
     def common(self, i: int, j: int) -> list[str]:
         """Return the labels of the tokens nodes ``i`` and ``j`` share, in label order."""
@@ -184,6 +196,11 @@ class Snapshot:
 
 
 _PLAIN, _MEMBER, _SKIP = 0, 1, 2
+_values = methodcaller("values")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
 
 
 def _edge_arrays(G: nx.Graph, index: dict, is_cluster: set, weight: str | None):
@@ -192,19 +209,23 @@ def _edge_arrays(G: nx.Graph, index: dict, is_cluster: set, weight: str | None):
     the ``(node index, cluster node)`` of PART_OF edges to cluster nodes."""
     get = index.get
     if G.is_directed():
-        # The adjacency dicts, read with comprehensions, are several times faster than
-        # G.edges(data=True) at a million edges; undirected graphs would show edges twice.
-        per_nbr = [(iu, v, kd) for u, nbrs in G.adjacency() if (iu := get(u)) is not None
-                   for v, kd in nbrs.items()]
+        # The adjacency dicts, walked by C iterators (chain, map), are many times faster than
+        # G.edges(data=True) or comprehensions at a million edges; undirected graphs would
+        # show edges twice. Edges out of cluster nodes are left out, as they are not ties.
+        adjacency = [(iu, nbrs) for u, nbrs in G.adjacency() if (iu := get(u)) is not None]
+        nbr_dicts = [nbrs for _, nbrs in adjacency]
+        per_source = np.fromiter(map(len, nbr_dicts), np.int64, len(nbr_dicts))
+        sources = np.fromiter((iu for iu, _ in adjacency), np.int64, len(adjacency))
+        targets = list(chain.from_iterable(nbr_dicts))
+        per_nbr = list(chain.from_iterable(map(_values, nbr_dicts)))
         if G.is_multigraph():
-            counts = np.fromiter((len(kd) for _, _, kd in per_nbr), np.int64, len(per_nbr))
-            datas = [d for _, _, kd in per_nbr for d in kd.values()]
+            counts = np.fromiter(map(len, per_nbr), np.int64, len(per_nbr))
+            datas = list(chain.from_iterable(map(_values, per_nbr)))
         else:
             counts = np.ones(len(per_nbr), dtype=np.int64)
-            datas = [kd for _, _, kd in per_nbr]
-        src = np.repeat(np.fromiter((iu for iu, _, _ in per_nbr), np.int64, len(per_nbr)), counts)
-        targets = [v for _, v, _ in per_nbr]
-        dst = np.repeat(np.fromiter((get(v, -1) for v in targets), np.int64, len(targets)), counts)
+            datas = per_nbr
+        src = np.repeat(np.repeat(sources, per_source), counts)
+        dst = np.repeat(np.fromiter(map(get, targets, repeat(-1)), np.int64, len(targets)), counts)
         target_of = np.repeat(np.arange(len(targets)), counts)
     else:
         edges = [(get(u, -1), get(v, -1), v, d) for u, v, d in G.edges(data=True)]
@@ -222,22 +243,85 @@ def _edge_arrays(G: nx.Graph, index: dict, is_cluster: set, weight: str | None):
                 src[k], dst[k] = dst[k], -1
                 targets[k] = sources[k]
     codes = {t: _SKIP for t in RESULT_TYPES} | {t: _MEMBER for t in MEMBERSHIP_TYPES}
-    code = np.fromiter((codes.get(d.get("type"), _PLAIN) for d in datas), np.int8, len(datas))
+    types = list(map(methodcaller("get", "type"), datas))
+    code = np.fromiter(map(codes.get, types, repeat(_PLAIN)), np.int8, len(types))
     wts = None
     if weight is not None:
-        wts = np.fromiter(
-            (1.0 if (w := d.get(weight, 1)) is None else w for d in datas), np.float64, len(datas))
+        values = list(map(methodcaller("get", weight, 1), datas))
+        if any(map(_is_none, values)):
+            values = [1.0 if w is None else w for w in values]
+        wts = np.fromiter(values, np.float64, len(values))
     part_of = []
-    for k in np.flatnonzero((dst < 0) & (src >= 0) & (code != _SKIP)):
-        v = targets[target_of[k]]
-        if v in is_cluster and datas[k].get("type") == "PART_OF":
-            part_of.append((int(src[k]), v))
+    for k in np.flatnonzero((dst < 0) & (src >= 0) & (code != _SKIP)).tolist():
+        if types[k] == "PART_OF":
+            v = targets[target_of[k]]
+            if v in is_cluster:
+                part_of.append((int(src[k]), v))
     code[(src < 0) | (dst < 0) | (src == dst)] = _SKIP
     return src, dst, code, wts, part_of
 
 
+@dataclass
+class _Inputs:
+    """Everything a :class:`Snapshot` is built from, read off the graph: a fresh copy, so
+    that comparing two of them says whether the graph changed (see :func:`snapshot_matrices`)."""
+
+    nodes: list
+    types: list
+    src: np.ndarray
+    dst: np.ndarray
+    code: np.ndarray
+    wts: np.ndarray | None
+    part_of: list
+    sectors: list
+    clusters: list
+    cluster_names: dict
+
+    def same(self, other: "_Inputs") -> bool:
+        return (self.nodes == other.nodes and self.types == other.types
+                and np.array_equal(self.src, other.src) and np.array_equal(self.dst, other.dst)
+                and np.array_equal(self.code, other.code)
+                and (self.wts is None) == (other.wts is None)
+                and (self.wts is None or np.array_equal(self.wts, other.wts))
+                and self.part_of == other.part_of and self.sectors == other.sectors
+                and self.clusters == other.clusters and self.cluster_names == other.cluster_names)
+
+
+def _inputs(G: nx.Graph, weight: str | None) -> _Inputs:
+    is_cluster = {v for v, t in G.nodes(data="type") if t == "cluster"}
+    node_items = [(v, d) for v, d in G.nodes(data=True) if v not in is_cluster]
+    nodes = [v for v, _ in node_items]
+    node_data = [d for _, d in node_items]
+    index = dict(zip(nodes, range(len(nodes))))
+    types = [t if isinstance(t, str) and t else None for t in map(methodcaller("get", "type"), node_data)]
+    gc_was_enabled = gc.isenabled()
+    # A million edge tuples would trigger the cyclic garbage collector hundreds of times for
+    # nothing (no cycles are made here): that alone triples the time of this function.
+    gc.disable()
+    try:
+        src, dst, code, wts, part_of = _edge_arrays(G, index, is_cluster, weight)
+        # Tuples: copies of the node's lists, which the graph may change in place.
+        sectors = [tuple(_items(d.get("sectors"))) for d in node_data]
+        clusters = [tuple(_items(d.get("clusters"))) for d in node_data]
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    cluster_names = {c: G.nodes[c].get("name", c) for c in is_cluster}
+    return _Inputs(nodes, types, src, dst, code, wts, part_of, sectors, clusters, cluster_names)
+
+
+#: The last snapshot of each graph (weakly held: it goes with its graph), by weight.
+_CACHE: "weakref.WeakKeyDictionary[nx.Graph, dict]" = weakref.WeakKeyDictionary()
+
+
 def snapshot_matrices(G: nx.Graph, *, weight: str | None = None) -> Snapshot:
     """Return the :class:`Snapshot` of ``G``; ``A`` equals ``adjacency(partnership_network(G))``.
+
+    The matrices of the last call on the same graph are reused when what they are built
+    from (nodes, their types, sectors and clusters, every relationship's ends, type and
+    ``weight``) reads the same again: reading it costs a fraction of building them, and a
+    graph changed in any way that matters, even in place, gets fresh matrices. Their arrays
+    are read-only, since several analyses share them.
 
     Raises
     ------
@@ -245,22 +329,28 @@ def snapshot_matrices(G: nx.Graph, *, weight: str | None = None) -> Snapshot:
         When ``weight`` is given and a summed edge weight is not a positive number (the
         weighted scores divide by weights and take their logarithm).
     """
-    is_cluster = {n for n, t in G.nodes(data="type") if t == "cluster"}
-    nodes = [n for n in G.nodes if n not in is_cluster]
-    index = {n: i for i, n in enumerate(nodes)}
-    n = len(nodes)
-    types = [G.nodes[v].get("type") for v in nodes]
-    types = [t if isinstance(t, str) and t else None for t in types]
-
-    gc_was_enabled = gc.isenabled()
-    # A million edge tuples would trigger the cyclic garbage collector hundreds of times for
-    # nothing (no cycles are made here): that alone triples the time of this function.
-    gc.disable()
+    inputs = _inputs(G, weight)
     try:
-        src, dst, code, wts, part_of = _edge_arrays(G, index, is_cluster, weight)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
+        per_graph = _CACHE.setdefault(G, {})
+    except TypeError:  # a graph class that cannot be weakly referenced
+        per_graph = {}
+    cached = per_graph.get(weight)
+    if cached is not None and cached[0].same(inputs):
+        parts = cached[1]
+    else:
+        parts = _build(inputs, weight)
+        per_graph[weight] = (inputs, parts)
+    nodes, index, types, *matrices = parts
+    # The snapshot holds the graph, the cache must not (it would never let it go); each
+    # caller gets its own lists.
+    return Snapshot(G, list(nodes), dict(index), list(types), *matrices)
+
+
+def _build(inputs: _Inputs, weight: str | None) -> tuple:
+    nodes, types = inputs.nodes, inputs.types
+    index = dict(zip(nodes, range(len(nodes))))
+    n = len(nodes)
+    src, dst, code, wts, part_of = inputs.src, inputs.dst, inputs.code, inputs.wts, inputs.part_of
     keep = code == _PLAIN
     member = code == _MEMBER
     rows = np.concatenate([src[keep | member], dst[keep | member]])
@@ -291,15 +381,50 @@ def snapshot_matrices(G: nx.Graph, *, weight: str | None = None) -> Snapshot:
     X.data[:] = 1.0
     members = Tokens(X, list(range(n)))
 
-    node_data = [G.nodes[v] for v in nodes]
-    sectors = token_matrix([_items(d.get("sectors")) for d in node_data])
-    cluster_lists = [list(_items(d.get("clusters"))) for d in node_data]
+    sectors = token_matrix(inputs.sectors)
+    cluster_lists = [list(c) for c in inputs.clusters]
     for iu, c in part_of:
-        cluster_lists[iu].append(G.nodes[c].get("name", c))
-
+        cluster_lists[iu].append(inputs.cluster_names[c])
     clusters = token_matrix(cluster_lists)
-    return Snapshot(G, nodes, index, types, A, W, members, sectors, clusters)
+    for M in (A, W, X, sectors.X, clusters.X):
+        if M is not None:
+            for arr in (M.data, M.indices, M.indptr):
+                arr.flags.writeable = False
+    return (list(nodes), index, list(types), A, W, members, sectors, clusters)
 
+
+# --------------------------------------------------------------------------- pairs of rows
+
+#: Stored entries of the two rows of the pairs gathered at once by :func:`pair_products`
+#: (scipy allocates about 40 bytes per entry for the gather and the product): it bounds the
+#: memory of every per-pair computation, whatever the degrees of the pairs' nodes.
+PAIR_BUDGET = 8_000_000
+
+
+def pair_products(X: sp.csr_array, I: np.ndarray, J: np.ndarray, *,
+                  budget: int = PAIR_BUDGET):
+    """Yield ``(sl, M)``: ``M = X[I[sl]] * X[J[sl]]`` (elementwise, CSR, one row per pair)
+    for consecutive slices ``sl`` of the pairs whose two rows hold about ``budget`` entries
+    together. Gathering the rows of millions of pairs at once holds them all in memory
+    (gigabytes at 100,000 organizations, where pairs of well-connected nodes hold thousands
+    of entries each); scipy's gather and merge, block by block, stay within a few hundred MB.
+    (Gathering the shorter row only and bisecting the other's was tried: 1.5 times slower.)"""
+    I = np.asarray(I, dtype=np.int64)
+    J = np.asarray(J, dtype=np.int64)
+    size = np.diff(X.indptr)
+    for a, b in blocks(size[I] + size[J] + 1, budget):
+        yield slice(a, b), sp.csr_array(X[I[a:b]].multiply(X[J[a:b]]))
+
+
+def pair_sums(X: sp.csr_array, I: np.ndarray, J: np.ndarray, weights: np.ndarray | None = None,
+              *, budget: int = PAIR_BUDGET) -> np.ndarray:
+    """Return ``sum_c X[I[k], c] * X[J[k], c] * weights[c]`` for each pair (``weights`` 1
+    when None): the size of the intersection of two 0/1 rows, the dot product of two
+    TF-IDF rows. Block by block, see :func:`pair_products`."""
+    out = np.zeros(len(I))
+    for sl, M in pair_products(X, I, J, budget=budget):
+        out[sl] = np.asarray(M.sum(axis=1)).ravel() if weights is None else M @ weights
+    return out
 
 # --------------------------------------------------------------------------- array helpers
 

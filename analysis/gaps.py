@@ -26,6 +26,7 @@ import json
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import networkx as nx
@@ -39,6 +40,7 @@ from analysis._matrices import (
     block_pairs,
     blocks as _blocks,
     lexsort as _lexsort,
+    pair_products,
     rank_in_runs as _rank_in_runs,
     snapshot_matrices,
     sorted_unique as _sorted_unique,
@@ -113,6 +115,9 @@ _HUGE = 1e300
 _MARK = 1e-200
 #: Candidate pairs scored at once (bounds memory to a few hundred MB).
 _BLOCK_PAIRS = 4_000_000
+#: Largest block of pair scores read off a dense product (128 MB of float64), when the
+#: product fills at least an eighth of it.
+_DENSE_CELLS = 2 ** 24
 
 _COLUMNS = [
     "source", "target", "source_name", "target_name", "source_type", "target_type", "score",
@@ -283,14 +288,14 @@ def _csr_keys(X: sp.csr_array, rows: np.ndarray, n: int) -> np.ndarray:
     return rows[local].astype(np.int64) * n + X.indices
 
 
-def _common(A: sp.csr_array, I: np.ndarray, J: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
-    """Return the common neighbours of each pair as rows of a 0/1 matrix (``P x n``),
-    leaving out ``I[k]`` and ``J[k]`` themselves, as ``nx.common_neighbors`` does, and the
-    size of the raw intersection ``N(I[k]) ∩ N(J[k])`` (which may hold them)."""
-    M = A[I].multiply(A[J]).tocsr()
+def _common(M: sp.csr_array, I: np.ndarray, J: np.ndarray) -> tuple[sp.csr_array, np.ndarray]:
+    """Return the common neighbours of each pair as rows of a 0/1 matrix (``P x n``) from
+    ``M = A[I] * A[J]``, leaving out ``I[k]`` and ``J[k]`` themselves, as
+    ``nx.common_neighbors`` does, and the size of the raw intersection ``N(I[k]) ∩ N(J[k])``
+    (which may hold them)."""
     raw = np.diff(M.indptr)
     if M.nnz:
-        row = np.repeat(np.arange(len(I)), np.diff(M.indptr))
+        row = np.repeat(np.arange(len(I)), raw)
         own = (M.indices == I[row]) | (M.indices == J[row])
         if own.any():
             M.data[own] = 0
@@ -324,18 +329,18 @@ class _Net:
             self.wbar = float(W.data.mean()) if W.nnz else 1.0
 
 
-def _measures_elementwise(net: _Net, I: np.ndarray, J: np.ndarray, *, chunk: int = 500_000,
+def _measures_elementwise(net: _Net, I: np.ndarray, J: np.ndarray, *,
                           want_common: bool = False) -> dict:
-    """Exact pair measures by intersecting the two adjacency rows of each pair."""
+    """Exact pair measures by intersecting the two adjacency rows of each pair, in blocks of
+    bounded memory (:func:`analysis._matrices.pair_products`)."""
     P = len(I)
     out = {k: np.zeros(P) for k in ("cn", "jaccard", "aa", "ra")}
     if net.W is not None:
         out["waa"] = np.zeros(P)
     commons = []
-    for s in range(0, P, chunk):
-        sl = slice(s, s + chunk)
+    for sl, M in pair_products(net.A, I, J):
         i, j = I[sl], J[sl]
-        M, raw = _common(net.A, i, j)
+        M, raw = _common(M, i, j)
         cn = np.diff(M.indptr).astype(np.float64)
         out["cn"][sl] = cn
         union = net.size[i] + net.size[j] - raw
@@ -386,6 +391,13 @@ def _measures_products(net: _Net, I: np.ndarray, J: np.ndarray) -> dict:
         products = {"cn": AR @ A, "aa": AR @ GA, "ra": AR @ GR}
         if net.W is not None:
             products["waa"] = net.W[R] @ GWB + AR @ GWW
+        cells = len(R) * n
+        if cells <= _DENSE_CELLS and cells <= 8 * products["cn"].nnz:
+            # A dense product is read at the pairs directly: no sort, no bisection.
+            loc = np.searchsorted(R, I[idx])
+            for name, X in products.items():
+                out[name][idx] = X.toarray()[loc, J[idx]]
+            continue
         first = None
         for name, X in products.items():
             X = X.tocsr()
@@ -483,10 +495,12 @@ def _node_indices(index: Mapping, nodes: Iterable, what: str = "nodes") -> np.nd
             raise InputError(f"{what}: {bad.size} not in the partnership network "
                              f"(first: {nodes[bad[0]]!r}).")
         return out.astype(np.int64)
-    missing = [v for v in nodes if v not in index]
-    if missing:
-        raise InputError(f"{what}: {len(missing)} not in the partnership network (first: {missing[0]!r}).")
-    return np.asarray([index[v] for v in nodes], dtype=np.int64)
+    # map() walks the ids in C: as fast as pandas' hashing, without building an Index.
+    out = np.fromiter(map(index.get, nodes, repeat(-1)), np.int64, len(nodes))
+    bad = np.flatnonzero(out < 0)
+    if bad.size:
+        raise InputError(f"{what}: {bad.size} not in the partnership network (first: {nodes[bad[0]]!r}).")
+    return out
 
 
 def score_pairs(H: nx.Graph, pairs: Iterable, *, weight: str | None = None,
@@ -548,16 +562,15 @@ def score_pairs(H: nx.Graph, pairs: Iterable, *, weight: str | None = None,
     us = [p[0] for p in pairs]
     vs = [p[1] for p in pairs]
     nodes, A, W = _simple_matrices(H, weight)
-    index = pd.Index(nodes, dtype=object)
-    if not index.is_unique:  # pragma: no cover - networkx node keys are unique
-        index = {v: i for i, v in enumerate(nodes)}
+    index = dict(zip(nodes, range(len(nodes))))
     I = _node_indices(index, us, "pairs")
     J = _node_indices(index, vs, "pairs")
     net = _Net(A, W)
     if method == "auto":
         # Elementwise work ~ sum of the two rows; product work ~ two-hop paths of the sources.
         elem = float((net.size[I] + net.size[J]).sum()) * 4
-        prod = float((A[_sorted_unique(I)] @ net.size.astype(float)).sum()) * 3 if len(I) else 0.0
+        sources = np.flatnonzero(np.bincount(I, minlength=net.n))
+        prod = float((A[sources] @ net.size.astype(float)).sum()) * 3 if len(I) else 0.0
         method = "products" if prod < elem else "elementwise"
     if method == "products":
         m = _measures_products(net, I, J)
@@ -686,19 +699,20 @@ class _Gaps:
         touch = self.hub_count[I] > 0
         touch &= self.hub_count[J] > 0
         sel = np.flatnonzero(touch)
-        i, j = I[sel], J[sel]
-        M = self.Ah[i].multiply(self.Ah[j]).tocsr()
-        if self.weighted:
-            Mw = self.Wh[i].multiply(M) + M.multiply(self.Wh[j])
-            ev[sel] = (Mw @ net.g_w[self.hubs]) * self.scale
-        else:
-            ev[sel] = M @ net.g_aa[self.hubs]
-        if self.table.helix > 0 and M.nnz:
-            third = self.table.third[self.tc[i], self.tc[j]]
-            th = self.tc[self.hubs]
-            for c in np.unique(third[third >= 0]):
-                has_c = (M @ (th == c).astype(np.float64)) > 0
-                helix[sel] |= has_c & (third == c)
+        g_hub = net.g_w[self.hubs] if self.weighted else net.g_aa[self.hubs]
+        th = self.tc[self.hubs]
+        for sl, M in pair_products(self.Ah, I[sel], J[sel]):
+            k, i, j = sel[sl], I[sel[sl]], J[sel[sl]]
+            if self.weighted:
+                Mw = self.Wh[i].multiply(M) + M.multiply(self.Wh[j])
+                ev[k] = (Mw @ g_hub) * self.scale
+            else:
+                ev[k] = M @ g_hub
+            if self.table.helix > 0 and M.nnz:
+                third = self.table.third[self.tc[i], self.tc[j]]
+                for c in np.unique(third[third >= 0]):
+                    has_c = (M @ (th == c).astype(np.float64)) > 0
+                    helix[k] |= has_c & (third == c)
         return ev, helix
 
     def helix_pairs(self, R: np.ndarray) -> sp.csr_array:
@@ -815,6 +829,49 @@ def _take_top(keep: dict, block: dict, top: int | None) -> dict:
         sub = {k: v[sel] for k, v in merged.items()}
         sel = sel[_order(sub, False)[:top]]
     return {k: v[sel] for k, v in merged.items()}
+
+
+def _by_source_then_score(I: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """``_lexsort((-score, I))``: by source, then by descending score, ties in given order.
+
+    Candidate blocks come sorted by source: the sources are then numbered by run, and a
+    block's few thousand run numbers fit in 16 bits, which numpy sorts stably by radix in
+    linear time instead of comparing millions of int64."""
+    if len(I) < 2 or not np.all(I[1:] >= I[:-1]):
+        return _lexsort((-score, I))
+    run = np.concatenate(([0], np.cumsum(I[1:] != I[:-1])))
+    if run[-1] < 2 ** 16:
+        run = run.astype(np.uint16)
+    order = np.argsort(-score, kind="stable")
+    return order[np.argsort(run[order], kind="stable")]
+
+
+def _top_per_source(I: np.ndarray, score: np.ndarray, k: int) -> np.ndarray:
+    """Return the positions of each source's ``k`` best pairs, ordered by source, then by
+    descending score, ties in given order: ``order[rank_in_runs(I[order]) < k]`` for
+    ``order = _lexsort((-score, I))``.
+
+    Sorting millions of floats for ten rows per source is most of the work: scores are first
+    cut into 65,536 levels (16 bits, which numpy sorts by radix in linear time), and a pair
+    below the level of its source's k-th best cannot be among its k best (k pairs score
+    strictly more), so only the pairs at or above it are sorted exactly."""
+    n = len(I)
+    if n > 4 * k and np.all(I[1:] >= I[:-1]) and np.all((score >= 0) & (score <= 1)):
+        run = np.concatenate(([0], np.cumsum(I[1:] != I[:-1])))
+        if run[-1] < 2 ** 16:
+            run16 = run.astype(np.uint16)
+            level = np.floor(score * 65535.0).astype(np.uint16)  # monotone in score
+            o = np.argsort(np.uint16(65535) - level, kind="stable")
+            o = o[np.argsort(run16[o], kind="stable")]
+            rank = _rank_in_runs(run16[o])
+            at_k = o[rank == k - 1]
+            floor_of_run = np.zeros(int(run[-1]) + 1, dtype=np.uint16)
+            floor_of_run[run[at_k]] = level[at_k]
+            keep = np.flatnonzero(level >= floor_of_run[run])
+            order = keep[_by_source_then_score(I[keep], score[keep])]
+            return order[_rank_in_runs(I[order]) < k]
+    order = _by_source_then_score(I, score)
+    return order[_rank_in_runs(I[order]) < k]
 
 
 def _order(d: dict, per_node: bool) -> np.ndarray:
@@ -1060,8 +1117,7 @@ def suggest_partnerships(
         else:
             # Stable sorts by score then I: ties keep candidate order (the final sort orders
             # the kept rows by score, then target).
-            order = _lexsort((-score, I))
-            sel = order[_rank_in_runs(I[order]) < per_node]
+            sel = _top_per_source(I, score, per_node)
             block = {k: v[sel] for k, v in block.items()}
             kept = {k: np.concatenate([kept[k], block[k]]) for k in block} if kept else block
     if not kept or not len(kept["I"]):
@@ -1106,12 +1162,15 @@ def _frame(ctx: _Gaps, kept: dict, lang: str, weight: str | None) -> pd.DataFram
     types = S.types
     tc = ctx.tc
     rows = []
+    # One conversion to Python lists, then slices: a numpy call per row costs more.
+    all_partners = partner_idx.tolist()
+    all_names = names[partner_idx].tolist()
     for k, (i, j) in enumerate(zip(I.tolist(), J.tolist())):
-        partners = partner_idx[ptr[k]:ptr[k + 1]]
-        partner_names = names[partners].tolist()
+        partner_names = all_names[ptr[k]:ptr[k + 1]]
         helix_name = None
         if helix[k]:
-            helix_name = next((names[w] for w in partners if tc[w] == third[k]), None)
+            helix_name = next((names[w] for w in all_partners[ptr[k]:ptr[k + 1]]
+                               if tc[w] == third[k]), None)
         rows.append((
             S.nodes[i], S.nodes[j], names[i], names[j], types[i], types[j],
             partner_names, sectors[k], clusters[k],

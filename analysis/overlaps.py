@@ -20,7 +20,16 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from analysis._matrices import Snapshot, block_pairs, blocks, fold, lexsort, snapshot_matrices
+from analysis._matrices import (
+    Snapshot,
+    block_pairs,
+    blocks,
+    fold,
+    lexsort,
+    pair_products,
+    pair_sums,
+    snapshot_matrices,
+)
 from analysis._wording import check_lang, join, name_list, number, percent, sentence
 from maillage.errors import InputError
 
@@ -118,11 +127,7 @@ def _tfidf(texts: list[str]) -> sp.csr_array | None:
 
 
 def _rowwise_dot(X: sp.csr_array, I: np.ndarray, J: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(I))
-    for s in range(0, len(I), 1_000_000):
-        sl = slice(s, s + 1_000_000)
-        out[sl] = np.asarray(X[I[sl]].multiply(X[J[sl]]).sum(axis=1)).ravel()
-    return np.clip(out, 0.0, 1.0)
+    return np.clip(pair_sums(X, I, J), 0.0, 1.0)
 
 
 def mandate_similarity(a: str, b: str) -> float:
@@ -378,7 +383,7 @@ def find_overlaps(
         if R_hub is not None:
             touch = np.flatnonzero((hub_count[I] > 0) & (hub_count[J] > 0))
             if len(touch):
-                extra = np.asarray(R_hub[I[touch]].multiply(R_hub[J[touch]]).sum(axis=1)).ravel()
+                extra = pair_sums(R_hub, I[touch], J[touch])
                 em = np.floor(extra / _MEMBERSHIP_UNIT)
                 m_shared[touch] += em
                 p_shared[touch] += extra - em * _MEMBERSHIP_UNIT
@@ -501,7 +506,7 @@ def _score_pairs(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p
             m_inter[sel] = S.members.shared(Ik, Jk)
             m_union[sel] = m_size[Ik] + m_size[Jk] - m_inter[sel]
         if late[1]:
-            p_inter[sel] = _shared_rows(S.A, Ik, Jk)
+            p_inter[sel] = pair_sums(S.A, Ik, Jk)
             p_union[sel] = p_size[Ik] + p_size[Jk] - 2.0 * linked[sel] - p_inter[sel]
         with np.errstate(invalid="ignore", divide="ignore"):
             mj[sel] = np.where(m_union[sel] > 0, m_inter[sel] / m_union[sel], 0.0)
@@ -514,12 +519,10 @@ def _score_pairs(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p
     }
 
 
-def _shared_rows(X: sp.csr_array, I: np.ndarray, J: np.ndarray) -> np.ndarray:
-    out = np.zeros(len(I))
-    for s in range(0, len(I), 1_000_000):
-        sl = slice(s, s + 1_000_000)
-        out[sl] = np.asarray(X[I[sl]].multiply(X[J[sl]]).sum(axis=1)).ravel()
-    return out
+def _pairs_matrix(X: sp.csr_array, I: np.ndarray, J: np.ndarray) -> sp.csr_array:
+    """``X[I] * X[J]`` (elementwise, one row per pair), gathered block by block."""
+    parts = [M for _, M in pair_products(X, I, J)]
+    return sp.vstack(parts, format="csr") if parts else sp.csr_array((0, X.shape[1]))
 
 
 def _common_names(M: sp.csr_array, names: np.ndarray, rank: np.ndarray,
@@ -530,9 +533,9 @@ def _common_names(M: sp.csr_array, names: np.ndarray, rank: np.ndarray,
     R.indices = rank[R.indices].astype(R.indices.dtype)
     R.has_sorted_indices = False
     R.sort_indices()
-    cols = by_rank[R.indices]
+    found = names[by_rank[R.indices]].tolist()
     ptr = R.indptr.tolist()
-    return [names[cols[ptr[k]:ptr[k + 1]]].tolist() for k in range(M.shape[0])]
+    return [found[a:b] for a, b in zip(ptr, ptr[1:])]
 
 
 def _overlap_frame(S: Snapshot, res: dict, lang: str) -> pd.DataFrame:
@@ -541,8 +544,8 @@ def _overlap_frame(S: Snapshot, res: dict, lang: str) -> pd.DataFrame:
     names = np.empty(S.n, dtype=object)
     need = np.zeros(S.n, dtype=bool)
     need[shown] = True
-    mem_pairs = S.members.X[I].multiply(S.members.X[J]).tocsr()
-    par_pairs = S.A[I].multiply(S.A[J]).tocsr()
+    mem_pairs = _pairs_matrix(S.members.X, I, J)
+    par_pairs = _pairs_matrix(S.A, I, J)
     need[mem_pairs.indices] = True
     need[par_pairs.indices] = True
     needed = np.flatnonzero(need)
@@ -722,15 +725,30 @@ def find_duplicate_structures(
     has = mandates.has[bodies]
     wm, wt = member_weight, 1.0 - member_weight
 
-    pairs_i, pairs_j = [], []
+    def reachable(I, J, inter):
+        """The pairs that could reach ``min_score`` with identical mandates (no pair scores
+        more), with their Jaccard index: the mandates of the others need no comparing."""
+        union = size[I] + size[J] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            jac = np.where(union > 0, inter / union, 0.0)
+        both = has[I] & has[J]
+        members_apply = union > 0
+        num = wm * jac * members_apply + wt * both
+        den = wm * members_apply + wt * both
+        with np.errstate(invalid="ignore", divide="ignore"):
+            best = np.where(den > 0, num / den, 0.0)
+        ok = best >= min_score - 1e-12
+        return I[ok], J[ok], inter[ok]
+
+    # Every pair sharing a member, with the count of shared members read off the product.
+    parts = []
     BT = B.T.tocsr()
     cost = B @ np.diff(BT.indptr).astype(np.float64) + 1
     for a0, b0 in blocks(cost, _BLOCK_PAIRS):
         C = (B[a0:b0] @ BT).tocoo()
         i = C.row + a0
         up = C.col > i
-        pairs_i.append(i[up])
-        pairs_j.append(C.col[up].astype(np.int64))
+        parts.append(reachable(i[up].astype(np.int64), C.col[up].astype(np.int64), C.data[up]))
     # Bodies without members can only be duplicates by their mandates.
     memberless = np.flatnonzero((size == 0) & has)
     X = mandates.X
@@ -742,13 +760,12 @@ def find_duplicate_structures(
             C = (T[a0:b0] @ TT).tocoo()
             i = C.row + a0
             ok = (C.col > i) & (C.data >= min_score - 1e-12)
-            pairs_i.append(memberless[i[ok]])
-            pairs_j.append(memberless[C.col[ok]])
-    I = np.concatenate(pairs_i) if pairs_i else np.zeros(0, dtype=np.int64)
-    J = np.concatenate(pairs_j) if pairs_j else np.zeros(0, dtype=np.int64)
+            parts.append((memberless[i[ok]], memberless[C.col[ok]], np.zeros(int(ok.sum()))))
+    I = np.concatenate([p[0] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    J = np.concatenate([p[1] for p in parts]) if parts else np.zeros(0, dtype=np.int64)
     if not len(I):
         return _empty(_GROUP_COLUMNS)
-    inter = _shared_rows(B, I, J)
+    inter = np.concatenate([p[2] for p in parts])
     union = size[I] + size[J] - inter
     with np.errstate(invalid="ignore", divide="ignore"):
         jac = np.where(union > 0, inter / union, 0.0)

@@ -203,7 +203,7 @@ def run_scale_analyses(ctx: Context) -> None:
 # ---- 10. end to end ---------------------------------------------------------------------------------
 def run_end_to_end(ctx: Context) -> None:
     """Case 10: 1M organizations end to end: generate, write, prepare, load, snapshot, analyse."""
-    from loaders import prepare_import
+    from loaders import Limits, prepare_import
     from loaders.sample import generate_ecosystem, write_ecosystem
 
     orgs = int(os.environ.get("MAILLAGE_BENCH_E2E_ORGS", ctx.params.get("orgs", 1_000_000)))
@@ -220,7 +220,11 @@ def run_end_to_end(ctx: Context) -> None:
         _stage(ctx, "write the CSV files (write_ecosystem)", lambda: write_ecosystem(state["eco"], d), size=size)
         state.pop("eco")
         files = [os.path.join(d, "organizations.csv"), os.path.join(d, "relationships.csv")]
-        m = _stage(ctx, "read + validate + duplicates (prepare_import)", lambda: prepare_import(files), size=size)
+        # At this size the files are larger than the default limit of 100 MiB: it is raised
+        # to the largest file, as a user would with MAILLAGE_IMPORT_MAX_BYTES.
+        limits = Limits(max_file_bytes=max(os.path.getsize(f) for f in files))
+        m = _stage(ctx, "read + validate + duplicates (prepare_import)",
+                   lambda: prepare_import(files, limits=limits), size=size)
     if m is None:
         raise RuntimeError("prepare_import failed")
     state["plan"] = m.value

@@ -16,6 +16,7 @@ import random
 import networkx as nx
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from analysis import DEFAULT_COMPLEMENTARITY, suggest_partnerships
 from analysis._matrices import snapshot_matrices
@@ -88,6 +89,73 @@ def test_non_positive_weights_are_refused_with_the_pair_named():
     G.edges["a", "b", "PARTNERS_WITH"]["weight"] = -1.0
     with pytest.raises(ValueError, match="'a' and 'b'"):
         suggest_partnerships(G, weight="weight")
+
+
+def _same_snapshot(S, T) -> None:
+    assert S.nodes == T.nodes and S.types == T.types
+    for a, b in ((S.A, T.A), (S.members.X, T.members.X), (S.sectors.X, T.sectors.X),
+                 (S.clusters.X, T.clusters.X)):
+        assert a.shape == b.shape and (a != b).nnz == 0
+    assert S.sectors.labels == T.sectors.labels and S.clusters.labels == T.clusters.labels
+    assert (S.W is None) == (T.W is None)
+    if S.W is not None:
+        assert np.abs((S.W - T.W).toarray()).max(initial=0) == 0
+
+
+def _cached_graph() -> nx.MultiDiGraph:
+    G = _snapshot([("a", "d", "MEMBER_OF"), ("b", "d", "PARTNERS_WITH"), ("c", "b", "PARTNERS_WITH"),
+                   ("a", "cl", "PART_OF"), ("c", "d", "MEMBER_OF")],
+                  a=dict(type="company", sectors=["aero"]), b=dict(type="institution", sectors=["aero"]),
+                  c=dict(type="company"), d=dict(type="structure"), cl=dict(type="cluster", name="Old name"))
+    for _, _, d in G.edges(data=True):
+        d["weight"] = 1.0
+    return G
+
+
+#: In-place changes a cached snapshot must notice (the graph object stays the same).
+_MUTATIONS = {
+    "edge_type": lambda G: G.edges["a", "d", "MEMBER_OF"].update(type="PARTNERS_WITH"),
+    "edge_weight": lambda G: G.edges["b", "d", "PARTNERS_WITH"].update(weight=7.5),
+    "sector_list": lambda G: G.nodes["a"]["sectors"].append("space"),
+    "node_type": lambda G: G.nodes["a"].update(type="government"),
+    # As many nodes and edges as before.
+    "swap_an_edge": lambda G: (G.remove_edge("c", "b", "PARTNERS_WITH"),
+                               G.add_edge("c", "a", key="PARTNERS_WITH", type="PARTNERS_WITH", weight=1.0)),
+    "cluster_renamed": lambda G: G.nodes["cl"].update(name="New name"),
+}
+
+
+@pytest.mark.parametrize("change", sorted(_MUTATIONS))
+@pytest.mark.parametrize("weight", [None, "weight"])
+def test_snapshots_are_reused_until_the_graph_changes_even_in_place(change, weight):
+    G = _cached_graph()
+    first = snapshot_matrices(G, weight=weight)
+    again = snapshot_matrices(G, weight=weight)
+    assert again.A is first.A  # unchanged graph: the matrices are reused
+    assert not again.A.data.flags.writeable  # shared, so read-only
+    suggest_partnerships(G, per_node=3, weight=weight)
+    _MUTATIONS[change](G)
+    fresh = snapshot_matrices(G.copy(), weight=weight)  # a new graph: nothing cached
+    if not (change == "edge_weight" and weight is None):
+        with pytest.raises(AssertionError):  # the change shows in the matrices...
+            _same_snapshot(first, fresh)
+    _same_snapshot(snapshot_matrices(G, weight=weight), fresh)  # ...and the cache sees it
+    after = suggest_partnerships(G, top=None, weight=weight)
+    assert after.equals(suggest_partnerships(G.copy(), top=None, weight=weight))
+
+
+def test_the_snapshot_cache_lets_its_graph_go():
+    import gc
+    import weakref
+
+    from analysis import _matrices
+
+    G = make_snapshot(20, 0.2, seed=1)
+    snapshot_matrices(G)
+    ref = weakref.ref(G)
+    del G
+    gc.collect()
+    assert ref() is None and ref not in _matrices._CACHE
 
 
 # --- the four network scores against networkx ---------------------------------------------------
@@ -487,3 +555,23 @@ def test_knoke_scores_equal_networkx_and_money_ties_count_as_links():
     assert not any(H.has_edge(s, t) for s, t in zip(df.source, df.target))
     assert {frozenset(p) for p in zip(df.source, df.target)} == _two_hop_unlinked(H)
     _assert_equal_networkx(df, H)
+
+
+@pytest.mark.parametrize("budget", [1, 7, 10_000])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_pair_intersections_in_blocks_equal_scipys_elementwise_product(budget, seed):
+    from analysis._matrices import pair_products, pair_sums
+
+    rng = np.random.default_rng(seed)
+    X = sp.random_array((60, 40), density=0.15, format="lil", rng=rng)
+    X[3] = 1.0  # a row holding every column, like a hub
+    X = sp.csr_array(X)
+    I = rng.integers(0, 60, 500)
+    J = np.where(rng.random(500) < 0.1, I, rng.integers(0, 60, 500))  # some (i, i) pairs
+    expected = X[I].multiply(X[J]).tocsr()
+    expected.sort_indices()
+    got = sp.vstack([M for _, M in pair_products(X, I, J, budget=budget)], format="csr")
+    assert (got != expected).nnz == 0 and got.shape == expected.shape
+    w = rng.random(40)
+    assert np.array_equal(pair_sums(X, I, J, budget=budget), np.asarray(expected.sum(axis=1)).ravel())
+    assert np.allclose(pair_sums(X, I, J, w, budget=budget), expected @ w, rtol=0, atol=1e-12)
