@@ -93,14 +93,17 @@ def _cell(text: Any) -> str:
 
 
 def write_report(path: Path, *, mode: str, results: list[dict[str, Any]], machine: dict[str, Any],
-                 versions: dict[str, str], started: float, elapsed: float, titles: dict[str, str]) -> None:
+                 versions: dict[str, str], started: float, elapsed: float, titles: dict[str, str],
+                 only: str = "") -> None:
     """Write BENCHMARKS.md from the cases' results."""
     when = _dt.datetime.fromtimestamp(started).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     lines = [
         "# Benchmarks",
         "",
-        f"Produced by `make {'bench' if mode == 'full' else 'bench-quick'}` (`python -m bench.run --mode {mode}`) "
-        f"on {when}, in {elapsed / 60:.1f} minutes. Do not edit by hand: run it again.",
+        (f"Produced by `scripts/bench {mode} --only {only}` (`python -m bench.run --mode {mode} --only {only}`: "
+         f"a subset of `make {'bench' if mode == 'full' else 'bench-quick'}`) " if only else
+         f"Produced by `make {'bench' if mode == 'full' else 'bench-quick'}` (`python -m bench.run --mode {mode}`) ")
+        + f"on {when}, in {elapsed / 60:.1f} minutes. Do not edit by hand: run it again.",
         "",
         "Each time is the median of the timed runs after a warm-up run (the *runs* column; one-off steps say so). "
         "Ratios are how many times better maillage is than the baseline measured in the same run on the same data: "

@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.time() - started
     out = Path(args.out)
     write_report(out, mode=args.mode, results=results, machine=machine(), versions=versions(),
-                 started=started, elapsed=elapsed, titles={k: v[2] for k, v in CASES.items()})
+                 started=started, elapsed=elapsed, titles={k: v[2] for k, v in CASES.items()}, only=args.only)
     failed = [r for r in results if r["info"].get("error")]
     print(f"Wrote {out} ({elapsed:.0f} s).", flush=True)
     if failed:
