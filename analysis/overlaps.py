@@ -10,9 +10,12 @@ twice under variant names) are the loaders' report, reused: :func:`duplicate_rec
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import unicodedata
 from collections.abc import Iterable, Mapping
+from itertools import repeat
 
 import networkx as nx
 import numpy as np
@@ -30,7 +33,7 @@ from analysis._matrices import (
     pair_sums,
     snapshot_matrices,
 )
-from analysis._wording import check_lang, join, name_list, number, percent, sentence
+from analysis._wording import check_lang, join, name_list, number, sentence
 from maillage.errors import InputError
 
 __all__ = [
@@ -108,22 +111,82 @@ def _vectorizer(stop_words: list[str] | None = None):
 def _stop_words() -> list[str]:
     """English and French stop words as the vectorizer sees them (folded and tokenized), so
     that scikit-learn finds them consistent with its preprocessing."""
+    return list(_folded_stop_words())
+
+
+@functools.cache
+def _folded_stop_words() -> tuple[str, ...]:
+    # Folding a thousand words took longer than tokenizing a few thousand mandates: once.
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     v = _vectorizer()
     prep, tok = v.build_preprocessor(), v.build_tokenizer()
-    return sorted({t for w in ENGLISH_STOP_WORDS | FRENCH_STOP_WORDS for t in tok(prep(w))})
+    return tuple(sorted({t for w in ENGLISH_STOP_WORDS | FRENCH_STOP_WORDS for t in tok(prep(w))}))
+
+
+#: Bytes of folded text to their role in tokens: word characters (``\w`` in ASCII) stay,
+#: the NUL between two texts becomes a one-byte token of its own, the rest is space.
+_WORD_BYTES = bytes(c if chr(c).isascii() and (chr(c).isalnum() or c == ord("_"))
+                    else 1 if c == 0 else ord(" ") for c in range(256))
+
+
+def _word_counts(texts: list[str]) -> sp.csr_array | None:
+    """``CountVectorizer(preprocessor=_fold_text, stop_words=_stop_words()).fit_transform``
+    of ``texts``, exactly, without a Python step per document; None when no word is left.
+
+    Folding works character by character (see :func:`_fold_all`), so all texts are folded
+    at once, then split into scikit-learn's tokens (runs of two or more word characters:
+    after folding, ASCII ones). Like scikit-learn, each row lists its words in order of
+    first appearance in the corpus (which sets the sums of the normalisation), numbered in
+    alphabetical order."""
+    joined = " \0 ".join(texts)
+    if joined.count("\0") != len(texts) - 1:
+        from sklearn.feature_extraction.text import CountVectorizer
+
+        counter = CountVectorizer(preprocessor=_fold_text, stop_words=_stop_words(), dtype=np.float64)
+        try:
+            return sp.csr_array(counter.fit_transform(texts))
+        except ValueError:  # nothing but stop words
+            return None
+    tokens = _fold_text(joined).encode("ascii").translate(_WORD_BYTES).split()
+    first: dict[bytes, int] = {}
+    at = np.fromiter(map(first.setdefault, tokens, itertools.count()), np.int64, len(tokens))
+    words = list(first)  # in order of first appearance
+    code = np.searchsorted(np.fromiter(first.values(), np.int64, len(words)), at)
+    stop = _stop_bytes()
+    kept = np.fromiter((len(t) > 1 and t not in stop for t in words), bool, len(words))
+    if not kept.any():
+        return None
+    doc = np.cumsum(at == first.get(b"\x01", -1))  # separators met before each token
+    keep = kept[code]
+    # (document, word) pairs in order of document, then of first appearance, with counts.
+    key, count = np.unique(doc[keep] * len(words) + code[keep], return_counts=True)
+    row, col = np.divmod(key, len(words))
+    kept_codes = np.flatnonzero(kept)
+    alphabetical = np.empty(len(words), dtype=np.int64)
+    alphabetical[sorted(kept_codes.tolist(), key=words.__getitem__)] = np.arange(len(kept_codes))
+    indptr = np.concatenate(([0], np.cumsum(np.bincount(row, minlength=len(texts)))))
+    return sp.csr_array((count.astype(np.float64), alphabetical[col], indptr),
+                        shape=(len(texts), len(kept_codes)))
+
+
+@functools.cache
+def _stop_bytes() -> frozenset[bytes]:
+    """:func:`_stop_words` as the bytes :func:`_word_counts` compares."""
+    return frozenset(w.encode("ascii") for w in _folded_stop_words())
 
 
 def _tfidf(texts: list[str]) -> sp.csr_array | None:
-    """L2-normalised TF-IDF rows of ``texts`` (None when no text has a word left)."""
+    """L2-normalised TF-IDF rows of ``texts`` (None when no text has a word left): exactly
+    ``_vectorizer(_stop_words()).fit_transform(texts)``, counted by :func:`_word_counts`."""
     if not any(t.strip() for t in texts):
         return None
-    try:
-        X = _vectorizer(_stop_words()).fit_transform(texts)
-    except ValueError:  # nothing but stop words
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    counts = _word_counts(texts)
+    if counts is None:
         return None
-    return sp.csr_array(X)
+    return sp.csr_array(TfidfTransformer(sublinear_tf=True).fit_transform(counts))
 
 
 def _rowwise_dot(X: sp.csr_array, I: np.ndarray, J: np.ndarray) -> np.ndarray:
@@ -154,7 +217,7 @@ class _Mandates:
     """TF-IDF of every mandate of a snapshot, fitted once on demand."""
 
     def __init__(self, S: Snapshot) -> None:
-        texts = [S.attr(i, "mandate") for i in range(S.n)]
+        texts = _node_values(S, "mandate")
         self.texts = ["" if t is None or t != t else str(t) for t in texts]
         self.has = np.fromiter((bool(t.strip()) for t in self.texts), bool, S.n)
         self._X: sp.csr_array | None | bool = False
@@ -203,14 +266,25 @@ def _hub_columns(X: sp.csr_array, hub_cap) -> np.ndarray:
     return df > (df[order[k - 1]] if k else 0)
 
 
-def _region_codes(S: Snapshot) -> np.ndarray:
+def _node_values(S: Snapshot, key: str) -> list:
+    """``[S.attr(i, key) for i in range(S.n)]``, in one pass over the graph's nodes."""
+    values = dict(S.G.nodes(data=key))
+    return [values[v] for v in S.nodes]
+
+
+def _region_codes(regions: list) -> np.ndarray:
+    """One code per distinct folded region (-1 for none)."""
     codes: dict[str, int] = {}
-    out = np.full(S.n, -1, dtype=np.int64)
-    for i in range(S.n):
-        r = S.attr(i, "region")
-        if r is None or r != r or not str(r).strip():
+    folded: dict[str, int] = {}  # a few regions for thousands of organizations: fold each once
+    out = np.full(len(regions), -1, dtype=np.int64)
+    for i, r in enumerate(regions):
+        if r is None or r != r:
             continue
-        out[i] = codes.setdefault(fold(r), len(codes))
+        text = str(r)
+        c = folded.get(text)
+        if c is None:
+            c = folded[text] = codes.setdefault(fold(text), len(codes)) if text.strip() else -1
+        out[i] = c
     return out
 
 
@@ -338,7 +412,8 @@ def find_overlaps(
     m_size = np.diff(Mem.indptr).astype(np.float64)
     p_size = np.diff(A.indptr).astype(np.float64)
     s_size = np.diff(S.sectors.X.indptr).astype(np.float64)
-    region = _region_codes(S)
+    regions = _node_values(S, "region")
+    region = _region_codes(regions)
     mandates = _Mandates(S)
     use_mem = w["membership_jaccard"] > 0 or min_score <= 0
     use_par = w["partner_jaccard"] > 0 or min_score <= 0
@@ -355,6 +430,9 @@ def find_overlaps(
 
     attr = _attribute_candidates(S, w, min_score, m_size, p_size, block_cap, block_sample, seed)
 
+    # Whether the two of a pair are linked matters to their partner index only: marked in
+    # the product when partners weigh, else looked up for the pairs kept.
+    mark_links = w["partner_jaccard"] > 0
     found: list[dict] = []
     col_df = np.diff(RT.indptr).astype(np.float64)
     pattern = R_mid.copy()
@@ -363,7 +441,9 @@ def find_overlaps(
     del pattern
     for a0, b0 in blocks(cost, _BLOCK_PAIRS):
         rows = np.arange(a0, b0)
-        U = R_mid[rows] @ RT + A[rows] * _LINK_MARK
+        U = R_mid[rows] @ RT
+        if mark_links:
+            U = U + A[rows] * _LINK_MARK
         if attr.nnz:
             U = U + attr[rows] * _ATTR_MARK
         U = U.tocoo()
@@ -372,12 +452,17 @@ def find_overlaps(
         v = U.data
         upper = J > I
         I, J, v = I[upper], J[upper], v[upper]
-        count = np.floor(v)
-        frac = v - count
-        linked = frac >= _LINK_MARK
-        is_attr = (frac - _LINK_MARK * linked) >= _ATTR_MARK
-        keep = (count > 0) | is_attr
-        I, J, count, linked, is_attr = I[keep], J[keep], count[keep], linked[keep], is_attr[keep]
+        if mark_links or attr.nnz:
+            count = np.floor(v)
+            frac = v - count
+            linked = frac >= _LINK_MARK
+            is_attr = (frac - _LINK_MARK * linked) >= _ATTR_MARK
+            keep = (count > 0) | is_attr
+            I, J, count, linked, is_attr = I[keep], J[keep], count[keep], linked[keep], is_attr[keep]
+        else:  # whole counts only, all positive
+            count, linked, is_attr = v, None, np.zeros(len(I), dtype=bool)
+        if not mark_links:
+            linked = None
         m_shared = np.floor(count / _MEMBERSHIP_UNIT)
         p_shared = count - m_shared * _MEMBERSHIP_UNIT
         if R_hub is not None:
@@ -393,7 +478,7 @@ def find_overlaps(
             ok = (is_attr & (p_shared == 0)) | (p_shared >= max(min_shared, 1))
         else:
             ok = is_attr | ((m_shared * use_mem + p_shared * use_par) >= 1)
-        block = _score_pairs(S, w, I[ok], J[ok], linked[ok],
+        block = _score_pairs(S, w, I[ok], J[ok], None if linked is None else linked[ok],
                              m_shared[ok] if use_mem else None, p_shared[ok] if use_par else None,
                              m_size, p_size, s_size, region, mandates, min_score)
         if block is not None:
@@ -405,7 +490,7 @@ def find_overlaps(
     if top is not None:
         order = order[:top]
     res = {k: v[order] for k, v in res.items()}
-    return _overlap_frame(S, res, lang)
+    return _overlap_frame(S, res, lang, regions)
 
 
 def _attribute_candidates(S: Snapshot, w: dict, min_score: float, m_size, p_size,
@@ -446,52 +531,69 @@ def _attribute_candidates(S: Snapshot, w: dict, min_score: float, m_size, p_size
     return P
 
 
+_SIGNALS = ("membership_jaccard", "partner_jaccard", "sector_jaccard", "same_region")
+
+
 def _score_pairs(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p_size, s_size,
                  region, mandates, min_score: float) -> dict | None:
     """Exact signals and score of candidate pairs; only those reaching ``min_score``.
 
     ``m_inter`` and ``p_inter`` are the exact shared memberships and partners, or None when
-    that signal weighs nothing: then it is counted for the pairs kept only."""
+    that signal weighs nothing, and ``linked`` whether the two are linked (None: look it up).
+    A signal of weight 0 adds nothing to a score: it is computed for the pairs kept only,
+    for display."""
     if not len(I):
         return None
-    late = [m_inter is None, p_inter is None]
-    m_inter = np.zeros(len(I)) if m_inter is None else m_inter
-    p_inter = np.zeros(len(I)) if p_inter is None else p_inter
-    s_inter = S.sectors.shared(I, J).astype(np.float64)
-    m_union = m_size[I] + m_size[J] - m_inter
-    p_union = p_size[I] + p_size[J] - 2.0 * linked - p_inter
-    s_union = s_size[I] + s_size[J] - s_inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # 0 when neither has any, as networkx's jaccard_coefficient; the signal then does
-        # not count in the score.
-        mj = np.where(m_union > 0, m_inter / m_union, 0.0)
-        pj = np.where(p_union > 0, p_inter / p_union, 0.0)
-        sj = np.where(s_union > 0, s_inter / s_union, 0.0)
-    has_region = (region[I] >= 0) & (region[J] >= 0)
-    same = has_region & (region[I] == region[J])
-    has_mandate = mandates.has[I] & mandates.has[J]
+
+    def signal(key: str, at) -> tuple:
+        """``(index, applies, shared, union)`` of one signal for the pairs ``at``."""
+        Ia, Ja = I[at], J[at]
+        if key == "same_region":
+            has = (region[Ia] >= 0) & (region[Ja] >= 0)
+            return has & (region[Ia] == region[Ja]), has, None, None
+        if key == "membership_jaccard":
+            inter = S.members.shared(Ia, Ja).astype(np.float64) if m_inter is None else m_inter[at]
+            union = m_size[Ia] + m_size[Ja] - inter
+        elif key == "partner_jaccard":
+            inter = pair_sums(S.A, Ia, Ja) if p_inter is None else p_inter[at]
+            link = S.A[Ia, Ja] != 0 if linked is None else linked[at]
+            union = p_size[Ia] + p_size[Ja] - 2.0 * link - inter
+        else:
+            inter = S.sectors.shared(Ia, Ja).astype(np.float64)
+            union = s_size[Ia] + s_size[Ja] - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # 0 when neither has any, as networkx's jaccard_coefficient; the signal then does
+            # not count in the score.
+            index = np.where(union > 0, inter / union, 0.0)
+        return index, union > 0, inter, union
+
+    every = slice(None)
+    found = {key: signal(key, every) for key in _SIGNALS if w[key] > 0}
     num = np.zeros(len(I))
     den = np.zeros(len(I))
-    for key, x, applies in (("membership_jaccard", mj, m_union > 0),
-                            ("partner_jaccard", pj, p_union > 0),
-                            ("sector_jaccard", sj, s_union > 0),
-                            ("same_region", same.astype(np.float64), has_region)):
-        num += w[key] * np.where(applies, np.nan_to_num(x), 0.0)
+    for key, (x, applies, _, _) in found.items():
+        # x is 0 where the signal does not apply, and never NaN.
+        num += w[key] * (x.astype(np.float64) if x.dtype == bool else x)
         den += w[key] * applies
     wt = w["mandate_similarity"]
-    den_all = den + wt * has_mandate
+    if wt > 0:
+        has_mandate = mandates.has[I] & mandates.has[J]
+        den_all = den + wt * has_mandate
+        best_num = num + wt * has_mandate
+    else:
+        den_all, best_num = den, num
     with np.errstate(invalid="ignore", divide="ignore"):
-        best = np.where(den_all > 0, (num + wt * has_mandate) / den_all, 0.0)
+        best = np.where(den_all > 0, best_num / den_all, 0.0)
     # Identical mandates are the most a pair can still gain: below min_score even then, it
     # is out before its mandate is compared.
     keep = np.flatnonzero((best >= min_score - 1e-12) & (den_all > 0))
     if not len(keep):
         return None
-    I, J = I[keep], J[keep]
+    Ik, Jk = I[keep], J[keep]
     cos = np.full(len(keep), np.nan)
-    hm = has_mandate[keep]
+    hm = mandates.has[Ik] & mandates.has[Jk]
     if hm.any():
-        cos[hm] = mandates.cosine(I[hm], J[hm])
+        cos[hm] = mandates.cosine(Ik[hm], Jk[hm])
     with np.errstate(invalid="ignore", divide="ignore"):
         score = np.where(den_all[keep] > 0,
                          (num[keep] + wt * np.nan_to_num(cos)) / den_all[keep], 0.0)
@@ -499,23 +601,15 @@ def _score_pairs(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p
     if not ok.any():
         return None
     sel = keep[ok]
-    if late[0] or late[1]:
-        # Signals of weight 0: exact values of the reported pairs, for display.
-        Ik, Jk = I[ok], J[ok]
-        if late[0]:
-            m_inter[sel] = S.members.shared(Ik, Jk)
-            m_union[sel] = m_size[Ik] + m_size[Jk] - m_inter[sel]
-        if late[1]:
-            p_inter[sel] = pair_sums(S.A, Ik, Jk)
-            p_union[sel] = p_size[Ik] + p_size[Jk] - 2.0 * linked[sel] - p_inter[sel]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mj[sel] = np.where(m_union[sel] > 0, m_inter[sel] / m_union[sel], 0.0)
-            pj[sel] = np.where(p_union[sel] > 0, p_inter[sel] / p_union[sel], 0.0)
+    shown = {key: tuple(v if v is None else v[sel] for v in found[key]) if key in found
+             else signal(key, sel) for key in _SIGNALS}
+    (mj, _, m_in, m_un), (pj, _, p_in, p_un), (sj, _, s_in, s_un), (same, _, _, _) = (
+        shown[key] for key in _SIGNALS)
     return {
-        "I": I[ok], "J": J[ok], "score": np.clip(score[ok], 0.0, 1.0),
-        "mj": mj[sel], "pj": pj[sel], "sj": sj[sel], "same": same[sel], "cos": cos[ok],
-        "m_inter": m_inter[sel], "m_union": m_union[sel], "p_inter": p_inter[sel],
-        "p_union": p_union[sel], "s_inter": s_inter[sel], "s_union": s_union[sel],
+        "I": I[sel], "J": J[sel], "score": np.clip(score[ok], 0.0, 1.0),
+        "mj": mj, "pj": pj, "sj": sj, "same": same, "cos": cos[ok],
+        "m_inter": m_in, "m_union": m_un, "p_inter": p_in, "p_union": p_un,
+        "s_inter": s_in, "s_union": s_un,
     }
 
 
@@ -525,23 +619,77 @@ def _pairs_matrix(X: sp.csr_array, I: np.ndarray, J: np.ndarray) -> sp.csr_array
     return sp.vstack(parts, format="csr") if parts else sp.csr_array((0, X.shape[1]))
 
 
-def _common_names(M: sp.csr_array, names: np.ndarray, rank: np.ndarray,
-                  by_rank: np.ndarray) -> list[list[str]]:
-    """For each row of ``M`` (a pair), the names of its columns in alphabetical order:
-    columns are renumbered by their rank, sorted row by row in C, and numbered back."""
+def _by_rank(M: sp.csr_array, rank: np.ndarray) -> sp.csr_array:
+    """``M`` with its columns renumbered by ``rank`` and each row sorted (in C)."""
     R = M.tocsr(copy=True)
     R.indices = rank[R.indices].astype(R.indices.dtype)
     R.has_sorted_indices = False
     R.sort_indices()
-    found = names[by_rank[R.indices]].tolist()
+    return R
+
+
+def _row_lists(R: sp.csr_array, labels: np.ndarray) -> list[list]:
+    """For each row of ``R``, the labels of its columns in stored order."""
+    # One conversion to a Python list, then slices: a numpy call per row costs more.
+    found = labels[R.indices].tolist()
     ptr = R.indptr.tolist()
     return [found[a:b] for a, b in zip(ptr, ptr[1:])]
 
 
-def _overlap_frame(S: Snapshot, res: dict, lang: str) -> pd.DataFrame:
+def _fold_all(texts: list[str]) -> list[str]:
+    """``[fold(t) for t in texts]``, normalised in one call: NFKD, the ASCII filter and case
+    folding act character by character (a NUL between two texts keeps their combining marks
+    apart), so one pass over the joined texts is the passes over each."""
+    joined = "\0".join(texts)
+    if joined.count("\0") != max(len(texts) - 1, 0):
+        return [fold(t) for t in texts]
+    s = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode("ascii").casefold()
+    return [" ".join(p.split()) for p in s.split("\0")] if texts else []
+
+
+def _join_columns(columns: list[list[str]], lang: str, lead: str = "", end: str = "") -> list[str]:
+    """``[lead + join(items, lang) + end for items in zip(*columns)]`` (see
+    :func:`analysis._wording.join`), written as f-strings: twice as fast as a call per row."""
+    last = " and " if lang == "en" else " et "
+    if len(columns) == 1:
+        return [f"{lead}{a}{end}" for a in columns[0]]
+    if len(columns) == 2:
+        return [f"{lead}{a}{last}{b}{end}" for a, b in zip(*columns)]
+    head = [", ".join(items) for items in zip(*columns[:-1])]
+    return [f"{lead}{a}{last}{b}{end}" for a, b in zip(head, columns[-1])]
+
+
+def _joined_rows(R: sp.csr_array, labels: np.ndarray, lang: str, *, shown: int | None = None,
+                 total: np.ndarray | None = None) -> np.ndarray:
+    """For each row of ``R``: :func:`~analysis._wording.join` of its labels (stored order),
+    or with ``shown``, :func:`~analysis._wording.name_list` of them out of ``total``. The
+    same text, formatted for all rows with as many labels at once rather than row by row."""
+    P = R.shape[0]
+    length = np.diff(R.indptr).astype(np.int64)
+    width = int(length.max(initial=0)) if shown is None else shown
+    items = np.empty((P, width + 1), dtype=object)
+    pos = np.arange(R.nnz) - np.repeat(R.indptr[:-1], length)
+    row = np.repeat(np.arange(P), length)
+    keep = pos < width
+    items[row[keep], pos[keep]] = labels[R.indices[keep]]
+    count = np.minimum(length, width)
+    if shown is not None:
+        rest = np.asarray(total).astype(np.int64) - count
+        more = np.flatnonzero(rest > 0)
+        other = " other" if lang == "en" else " autre"
+        items[more, count[more]] = [f"{r}{other}" + ("s" if r > 1 else "") for r in rest[more].tolist()]
+        count[more] += 1
+    out = np.full(P, "", dtype=object)
+    for k in np.flatnonzero(np.bincount(count)).tolist():
+        if k:
+            rows = np.flatnonzero(count == k)
+            out[rows] = _join_columns(items[rows, :k].T.tolist(), lang)
+    return out
+
+
+def _overlap_frame(S: Snapshot, res: dict, lang: str, regions: list) -> pd.DataFrame:
     I, J = res["I"], res["J"]
     shown = np.unique(np.concatenate([I, J]))
-    names = np.empty(S.n, dtype=object)
     need = np.zeros(S.n, dtype=bool)
     need[shown] = True
     mem_pairs = _pairs_matrix(S.members.X, I, J)
@@ -549,37 +697,49 @@ def _overlap_frame(S: Snapshot, res: dict, lang: str) -> pd.DataFrame:
     need[mem_pairs.indices] = True
     need[par_pairs.indices] = True
     needed = np.flatnonzero(need)
-    for i in needed:
-        names[i] = S.name(int(i))
-    by_rank = needed[np.argsort([fold(names[i]) for i in needed], kind="stable")]
+    name_of = _node_values(S, "name")
+    names = np.empty(S.n, dtype=object)
+    # S.name(i), read in one pass.
+    names[needed] = [str(S.nodes[i]) if (x := name_of[i]) is None or x != x else str(x)
+                     for i in needed.tolist()]
+    by_rank = needed[np.argsort(_fold_all(names[needed].tolist()), kind="stable")]
     rank = np.zeros(S.n, dtype=np.int64)
     rank[by_rank] = np.arange(len(by_rank))
-    shared_mem = _common_names(mem_pairs, names, rank, by_rank)
-    shared_par = _common_names(par_pairs, names, rank, by_rank)
-    shared_sec = S.sectors.common_rows(I, J)
-    regions = [S.attr(int(i), "region") for i in I]
+    ranked = names[by_rank]  # the names in alphabetical order, indexed by rank
+    mem_pairs = _by_rank(mem_pairs, rank)
+    par_pairs = _by_rank(par_pairs, rank)
+    sec_pairs = _pairs_matrix(S.sectors.X, I, J)
+    sec_pairs.sort_indices()
+    sec_labels = np.asarray(S.sectors.labels, dtype=object)
+    shared_sec = _row_lists(sec_pairs, sec_labels)
+    nodes, types = S.nodes, S.types
+    Il, Jl = I.tolist(), J.tolist()  # Python ints index lists faster than numpy ones
     df = pd.DataFrame({
-        "a": [S.nodes[i] for i in I],
-        "b": [S.nodes[j] for j in J],
+        "a": [nodes[i] for i in Il],
+        "b": [nodes[j] for j in Jl],
         "a_name": names[I].tolist(),
         "b_name": names[J].tolist(),
-        "a_type": [S.types[i] for i in I],
-        "b_type": [S.types[j] for j in J],
+        "a_type": [types[i] for i in Il],
+        "b_type": [types[j] for j in Jl],
         "score": res["score"],
         "membership_jaccard": res["mj"],
         "partner_jaccard": res["pj"],
         "sector_jaccard": res["sj"],
         "same_region": res["same"].astype(bool),
         "mandate_similarity": res["cos"],
-        "shared_memberships": shared_mem,
+        "shared_memberships": _row_lists(mem_pairs, ranked),
         "shared_partners": res["p_inter"].astype(np.int64),
-        "shared_partner_names": shared_par,
+        "shared_partner_names": _row_lists(par_pairs, ranked),
         "shared_sectors": shared_sec,
     })
-    df["reasons"] = [
-        _overlap_reason(lang, res, k, shared_mem[k], shared_par[k], shared_sec[k], regions[k])
-        for k in range(len(I))
-    ]
+    texts = {
+        "memberships": _joined_rows(mem_pairs, ranked, lang, shown=3, total=res["m_inter"]),
+        "partners": _joined_rows(par_pairs, ranked, lang, shown=3, total=res["p_inter"]),
+        "sectors": _joined_rows(sec_pairs, sec_labels, lang),
+        "has_sectors": np.diff(sec_pairs.indptr) > 0,
+        "regions": regions,
+    }
+    df["reasons"] = _overlap_reasons(lang, res, texts)
     return df
 
 
@@ -591,53 +751,115 @@ def _mandate_words(cos: float, lang: str) -> str:
     return f"des mandats {word} ({number(cos, lang)})"
 
 
-def _overlap_reason(lang: str, res: dict, k: int, mem: list, par: list, sec: list, region) -> str:
-    """"Share 4 of their 5 memberships (...), 80% of their partners (...), ..."."""
-    en = lang == "en"
-    parts = []
-    mi, mu = int(res["m_inter"][k]), int(res["m_union"][k])
-    if mi:
-        names = name_list(mem, mi, lang)
-        if mi == mu == 1:
-            parts.append(f"their one membership ({names})" if en else
-                         f"leur unique adhésion ({names})")
-        elif mi == mu:
-            parts.append(f"all their {mu} memberships ({names})" if en else
-                         f"toutes leurs {mu} adhésions ({names})")
-        else:
-            parts.append(f"{mi} of their {mu} memberships ({names})" if en else
-                         f"{mi} de leurs {mu} adhésions ({names})")
-    pi, pu = int(res["p_inter"][k]), int(res["p_union"][k])
-    if pi:
-        names = name_list(par, pi, lang)
-        if pi == pu == 1:
-            parts.append(f"their one partner ({names})" if en else
-                         f"leur unique partenaire ({names})")
-        elif pi == pu:
-            parts.append(f"all their {pu} partners ({names})" if en else
-                         f"tous leurs {pu} partenaires ({names})")
-        else:
-            share = percent(pi / pu, lang)
-            parts.append(f"{share} of their partners ({names})" if en else
-                         f"{share} de leurs partenaires ({names})")
-    if sec:
-        s = join(sec, lang)
-        si, su = int(res["s_inter"][k]), int(res["s_union"][k])
-        if si == su:
-            parts.append((f"the same sector ({s})" if si == 1 else f"the same sectors ({s})") if en
-                         else (f"le même secteur ({s})" if si == 1 else f"les mêmes secteurs ({s})"))
-        else:
-            parts.append(f"{si} of their {su} sectors ({s})" if en else
-                         f"{si} de leurs {su} secteurs ({s})")
-    if res["same"][k]:
-        parts.append(f"the same region ({region})" if en else f"la même région ({region})")
-    cos = res["cos"][k]
-    if cos == cos and cos >= 0.3:
-        parts.append(_mandate_words(float(cos), lang))
-    if not parts:
-        return ""
-    lead = "share " if en else "partagent "
-    return sentence([lead + join(parts, lang)], lang)
+#: Clauses of an overlap's reason, by language: for memberships, partners and sectors, the
+#: cases "their one" (both counts 1), "all their" (as many shared as in all) and "some of",
+#: of ``(i, u, names)``: the shared count (for partners, the share), the union, the names.
+_CLAUSES = {
+    "en": {
+        "memberships": (lambda i, u, names: f"their one membership ({names})",
+                        lambda i, u, names: f"all their {u} memberships ({names})",
+                        lambda i, u, names: f"{i} of their {u} memberships ({names})"),
+        "partners": (lambda i, u, names: f"their one partner ({names})",
+                     lambda i, u, names: f"all their {u} partners ({names})",
+                     lambda i, u, names: f"{i} of their partners ({names})"),
+        "sectors": (lambda i, u, names: f"the same sector ({names})",
+                    lambda i, u, names: f"the same sectors ({names})",
+                    lambda i, u, names: f"{i} of their {u} sectors ({names})"),
+        "region": "the same region ({})",
+        "lead": "Share ",
+    },
+    "fr": {
+        "memberships": (lambda i, u, names: f"leur unique adhésion ({names})",
+                        lambda i, u, names: f"toutes leurs {u} adhésions ({names})",
+                        lambda i, u, names: f"{i} de leurs {u} adhésions ({names})"),
+        "partners": (lambda i, u, names: f"leur unique partenaire ({names})",
+                     lambda i, u, names: f"tous leurs {u} partenaires ({names})",
+                     lambda i, u, names: f"{i} de leurs partenaires ({names})"),
+        "sectors": (lambda i, u, names: f"le même secteur ({names})",
+                    lambda i, u, names: f"les mêmes secteurs ({names})",
+                    lambda i, u, names: f"{i} de leurs {u} secteurs ({names})"),
+        "region": "la même région ({})",
+        "lead": "Partagent ",
+    },
+}
+
+
+def _int_text(values: np.ndarray, suffix: str = "") -> np.ndarray:
+    """``f"{int(v)}{suffix}"`` for each of ``values`` (counts: small and not negative), each
+    distinct number written once."""
+    values = np.asarray(values).astype(np.int64)
+    words = np.empty(int(values.max(initial=0)) + 1, dtype=object)
+    distinct = np.flatnonzero(np.bincount(values, minlength=len(words)))
+    words[distinct] = [f"{v}{suffix}" for v in distinct.tolist()]
+    return words[values]
+
+
+def _counted_clauses(templates: tuple, present: np.ndarray, inter: np.ndarray,
+                     union: np.ndarray, names: np.ndarray, first: np.ndarray | None = None
+                     ) -> np.ndarray:
+    """The clause of each pair where ``present`` (None elsewhere): ``templates[0]`` when
+    ``inter == union == 1``, ``[1]`` when ``inter == union``, ``[2]`` otherwise, of
+    ``first`` (else ``inter``), ``union`` and ``names`` (``first`` is given for the present
+    pairs only)."""
+    out = np.full(len(present), None, dtype=object)
+    rows = np.flatnonzero(present)
+    i, u = inter[rows].astype(np.int64), union[rows].astype(np.int64)
+    case = np.where(i == u, np.where(u == 1, 0, 1), 2)
+    fields = (_int_text(i) if first is None else first, _int_text(u), names[rows])
+    for c, template in enumerate(templates):
+        at = np.flatnonzero(case == c)
+        if len(at):
+            out[rows[at]] = list(map(template, *(f[at].tolist() for f in fields)))
+    return out
+
+
+def _overlap_reasons(lang: str, res: dict, texts: dict) -> list[str]:
+    """"Share 4 of their 5 memberships (...), 80% of their partners (...), ..." for every pair.
+
+    Each clause is written for all the pairs that have it at once, then the clauses of the
+    pairs that have the same ones are joined by one format string."""
+    words = _CLAUSES[lang]
+    P = len(res["I"])
+    clauses, present = [], []
+    has = res["m_inter"].astype(np.int64) != 0
+    clauses.append(_counted_clauses(words["memberships"], has, res["m_inter"], res["m_union"],
+                                    texts["memberships"]))
+    present.append(has)
+    has = res["p_inter"].astype(np.int64) != 0
+    rows = np.flatnonzero(has)
+    pi, pu = res["p_inter"][rows].astype(np.int64), res["p_union"][rows].astype(np.int64)
+    share = np.rint(100 * (pi / pu))  # percent(pi / pu): round() and rint() round half to even
+    clauses.append(_counted_clauses(words["partners"], has, res["p_inter"], res["p_union"],
+                                    texts["partners"], _int_text(share, "%" if lang == "en" else " %")))
+    present.append(has)
+    has = texts["has_sectors"]
+    clauses.append(_counted_clauses(words["sectors"], has, res["s_inter"], res["s_union"],
+                                    texts["sectors"]))
+    present.append(has)
+    has = res["same"].astype(bool)
+    rows = np.flatnonzero(has)
+    regions = texts["regions"]
+    out = np.full(P, None, dtype=object)
+    out[rows] = [words["region"].format(regions[i]) for i in res["I"][rows].tolist()]
+    clauses.append(out)
+    present.append(has)
+    cos = res["cos"]
+    with np.errstate(invalid="ignore"):
+        has = (cos == cos) & (cos >= 0.3)
+    rows = np.flatnonzero(has)
+    out = np.full(P, None, dtype=object)
+    out[rows] = list(map(_mandate_words, cos[rows].tolist(), repeat(lang)))
+    clauses.append(out)
+    present.append(has)
+
+    pattern = sum(p.astype(np.int64) << k for k, p in enumerate(present))
+    reasons = np.full(P, "", dtype=object)
+    for p in np.flatnonzero(np.bincount(pattern)).tolist():
+        if p:
+            rows = np.flatnonzero(pattern == p)
+            parts = [c[rows].tolist() for k, c in enumerate(clauses) if p >> k & 1]
+            reasons[rows] = _join_columns(parts, lang, lead=words["lead"], end=".")
+    return reasons.tolist()
 
 
 # --------------------------------------------------------------------------- duplicates

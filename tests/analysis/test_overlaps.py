@@ -19,6 +19,8 @@ import pytest
 from analysis import duplicate_records, find_duplicate_structures, find_overlaps
 from analysis._matrices import fold
 from analysis._network import partnership_network
+from analysis import overlaps
+from analysis._wording import join, name_list, number, percent, sentence
 from analysis.overlaps import FRENCH_STOP_WORDS, OVERLAP_WEIGHTS, mandate_similarity
 from maillage.errors import InputError
 from tests.analysis.classic import CLASSIC_DIR, load_classic
@@ -236,6 +238,113 @@ def test_partial_overlaps_are_stated_as_shares():
         df = find_overlaps(G, min_score=0.0, lang=lang)
         row = df[df.a.eq("a") & df.b.eq("b")].iloc[0]
         assert row.partner_jaccard == 0.75 and row.reasons == text
+
+
+def _expected_reason(G, H, members, row, lang) -> str:
+    """The reason of one pair written clause by clause from plain sets: the reference for
+    find_overlaps, which writes the clauses of all pairs at once."""
+    en = lang == "en"
+    a, b = row.a, row.b
+
+    def names(nodes):
+        return sorted((G.nodes[x].get("name", str(x)) for x in nodes), key=fold)
+
+    parts = []
+    shared, union = members[a] & members[b], members[a] | members[b]
+    if shared:
+        mi, mu, listed = len(shared), len(union), name_list(names(shared), len(shared), lang)
+        parts.append(f"their one membership ({listed})" if en and mi == mu == 1 else
+                     f"leur unique adhésion ({listed})" if mi == mu == 1 else
+                     f"all their {mu} memberships ({listed})" if en and mi == mu else
+                     f"toutes leurs {mu} adhésions ({listed})" if mi == mu else
+                     f"{mi} of their {mu} memberships ({listed})" if en else
+                     f"{mi} de leurs {mu} adhésions ({listed})")
+    na, nb = set(H[a]) - {b} if a in H else set(), set(H[b]) - {a} if b in H else set()
+    if na & nb:
+        pi, pu, listed = len(na & nb), len(na | nb), name_list(names(na & nb), len(na & nb), lang)
+        parts.append(f"their one partner ({listed})" if en and pi == pu == 1 else
+                     f"leur unique partenaire ({listed})" if pi == pu == 1 else
+                     f"all their {pu} partners ({listed})" if en and pi == pu else
+                     f"tous leurs {pu} partenaires ({listed})" if pi == pu else
+                     f"{percent(pi / pu, lang)} of their partners ({listed})" if en else
+                     f"{percent(pi / pu, lang)} de leurs partenaires ({listed})")
+    sa, sb = set(G.nodes[a].get("sectors", [])), set(G.nodes[b].get("sectors", []))
+    if sa & sb:
+        si, su, listed = len(sa & sb), len(sa | sb), join(sorted(sa & sb, key=fold), lang)
+        parts.append(f"the same sector ({listed})" if en and si == su == 1 else
+                     f"le même secteur ({listed})" if si == su == 1 else
+                     f"the same sectors ({listed})" if en and si == su else
+                     f"les mêmes secteurs ({listed})" if si == su else
+                     f"{si} of their {su} sectors ({listed})" if en else
+                     f"{si} de leurs {su} secteurs ({listed})")
+    region = G.nodes[a].get("region")
+    if region is not None and region == G.nodes[b].get("region"):
+        parts.append(f"the same region ({region})" if en else f"la même région ({region})")
+    cos = row.mandate_similarity
+    if cos >= 0.3:
+        level = 0 if cos >= 0.9 else 1 if cos >= 0.7 else 2
+        words = (["near-identical", "very similar", "similar"][level] + f" mandates ({number(cos, lang)})" if en
+                 else "des mandats " + ["presque identiques", "très semblables", "semblables"][level]
+                 + f" ({number(cos, lang)})")
+        parts.append(words)
+    return sentence([("share " if en else "partagent ") + join(parts, lang)], lang) if parts else ""
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_reasons_state_what_set_arithmetic_finds(lang):
+    # A dense graph for pairs with more than three shared memberships and partners ("and 4
+    # others"), a sparse one for pairs sharing one of each; partial shares of every kind,
+    # shared regions and mandates at every level.
+    reasons = []
+    for n, p, seed in ((40, 0.3, 3), (60, 0.08, 11)):
+        G = _with_mandates(make_snapshot(n, p, seed=seed), seed)
+        df = find_overlaps(G, min_score=0.0, min_shared=1, lang=lang)
+        H = partnership_network(G)
+        members = _memberships(G)
+        for row in df.itertuples():
+            assert row.reasons == _expected_reason(G, H, members, row, lang)
+        reasons.extend(df.reasons)
+    for words in (["others)", "autres)"], ["% of", "% de"], ["their one membership", "leur unique adhésion"],
+                  ["all their", "toutes leurs"], ["memberships (", "adhésions ("], ["sectors (", "secteurs ("],
+                  ["same sectors", "mêmes secteurs"], ["same region", "même région"],
+                  ["near-identical", "presque identiques"], ["very similar", "très semblables"]):
+        assert any(words[lang == "fr"] in r for r in reasons), words
+
+
+def test_signals_of_weight_zero_are_still_reported_exactly():
+    # Memberships alone score the pairs; the other signals, worked out for the reported pairs
+    # only, read as when every signal counts.
+    G = _with_mandates(make_snapshot(60, 0.1, seed=12), 12)
+    only = find_overlaps(G, min_score=0.2, weights={"membership_jaccard": 1.0})
+    every = find_overlaps(G, min_score=0.0, min_shared=1)
+    both = only.merge(every, on=["a", "b"], suffixes=("", "_every"))
+    assert len(both) == len(only) > 0
+    for column in ("partner_jaccard", "sector_jaccard", "same_region", "mandate_similarity",
+                   "shared_memberships", "shared_partners", "shared_partner_names", "shared_sectors",
+                   "reasons"):
+        np.testing.assert_array_equal(both[column].to_numpy(), both[f"{column}_every"].to_numpy())
+
+
+@pytest.mark.parametrize("texts", [
+    ["Développer la main-d'œuvre", "", "Former des soudeurs", "Développer la main-d'œuvre", "le la les",
+     "Soutenir l'exportation des PME", "former DES soudeurs en région", "   "],
+    # Word characters (digits, underscores), one-letter words, ligatures, combining accents at
+    # the start of a text, other scripts and control characters.
+    ["x_y 3D a b 12 Æther", "\u0301ete été\tÉTÉ\nete", "İstanbul ﬁnance ２３ ①", "\x01a\x01b", "the and",
+     "naïve naïve naïve"],
+    ["le la", "des"],  # nothing but stop words
+    ["texte avec un \0 nul", "texte"],  # a NUL: scikit-learn's own count
+])
+def test_mandate_vectors_are_scikit_learns_bit_for_bit(texts):
+    ours = overlaps._tfidf(texts * 2)
+    try:
+        theirs = overlaps._vectorizer(overlaps._stop_words()).fit_transform(texts * 2)
+    except ValueError:  # empty vocabulary
+        assert ours is None
+        return
+    for part in ("data", "indices", "indptr"):
+        # The order of each row's entries included: it sets the sums.
+        np.testing.assert_array_equal(getattr(ours, part), getattr(theirs, part))
 
 
 # --- duplicated structures ------------------------------------------------------------------------------
