@@ -557,9 +557,11 @@ class Neo4jStore(Store):
 
     # ---- reads ---------------------------------------------------------------------
     def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
-        # graph/_snapshot.py: large columnar records, read by two sessions at once.
+        # graph/_snapshot.py: large columnar records.
         try:
-            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk)
+            # One reader: see graph/_snapshot.py (_EDGES_ALL) for why not two.
+            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk,
+                                 readers=1)
         except neo4j_errors.ServiceUnavailable as err:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
 
