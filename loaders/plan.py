@@ -574,18 +574,7 @@ def _dedupe_columns(resolved: list[_Resolved], log: ProblemLog) -> list[Relation
             target_kind=CLUSTER if r.cluster[i - offset[table_of[i]]] else ORGANIZATION)
 
     for i in np.flatnonzero(~first).tolist():
-        seen, r = record(int(first_at[key[i]])), record(i)
-        same = (seen.weight, seen.since, seen.until, dict(seen.extra)) == (
-            r.weight, r.since, r.until, dict(r.extra))
-        where = f"{seen.source_file} row {seen.row}"
-        if same:
-            log.warn(r.source_file or "", r.row, None,
-                     f"repeats the {r.type} relationship of {where}; kept once",
-                     kind="repeated relationship")
-        else:
-            log.error(r.source_file or "", r.row, None,
-                      f"the {r.type} relationship {r.source} → {r.target} is also on {where} "
-                      "with different values (weight, dates or other columns); keep one row")
+        _report_repeat(record(int(first_at[key[i]])), record(i), log)
 
     out: list[RelationshipRecord] = []
     for k, r in enumerate(resolved):
@@ -624,18 +613,23 @@ def _dedupe(rels: list[RelationshipRecord], log: ProblemLog) -> list[Relationshi
             first[key] = r
             out.append(r)
             continue
-        same = (seen.weight, seen.since, seen.until, dict(seen.extra)) == (
-            r.weight, r.since, r.until, dict(r.extra))
-        where = f"{seen.source_file} row {seen.row}"
-        if same:
-            log.warn(r.source_file or "", r.row, None,
-                     f"repeats the {r.type} relationship of {where}; kept once",
-                     kind="repeated relationship")
-        else:
-            log.error(r.source_file or "", r.row, None,
-                      f"the {r.type} relationship {r.source} → {r.target} is also on {where} "
-                      "with different values (weight, dates or other columns); keep one row")
+        _report_repeat(seen, r, log)
     return out
+
+
+def _report_repeat(seen: RelationshipRecord, r: RelationshipRecord, log: ProblemLog) -> None:
+    """Log ``r``, a repeat of the relationship ``seen``: a warning when its values are the
+    same (kept once), an error when they differ."""
+    same = (seen.weight, seen.since, seen.until, dict(seen.extra)) == (r.weight, r.since, r.until, dict(r.extra))
+    where = f"{seen.source_file} row {seen.row}"
+    if same:
+        log.warn(r.source_file or "", r.row, None,
+                 f"repeats the {r.type} relationship of {where}; kept once",
+                 kind="repeated relationship")
+    else:
+        log.error(r.source_file or "", r.row, None,
+                  f"the {r.type} relationship {r.source} → {r.target} is also on {where} "
+                  "with different values (weight, dates or other columns); keep one row")
 
 
 # ---- duplicates -------------------------------------------------------------------------------
