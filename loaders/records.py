@@ -437,6 +437,24 @@ def _accepted_relationships() -> str:
     return f"expected one of {en} (in French: {fr}), or a synonym listed in SCHEMA.md"
 
 
+
+def _vocabulary_value(rec: "_Recorder", label: str, column: str, text: str, kind: str, *,
+                      missing: str, unknown: str) -> str | None:
+    """The canonical name of ``text``, a ``kind`` ("type" or "relationship") written in
+    ``column``; None after recording why not (empty, or not a known spelling, with the
+    nearest one when there is one)."""
+    accepted = _accepted_types if kind == "type" else _accepted_relationships
+    if not text:
+        rec.error(label, None, column, f"{missing}: {accepted()}")
+        return None
+    canonical = stakeholder_type(text) if kind == "type" else relationship_type(text)
+    if canonical is None:
+        near = closest(text, kind)
+        hint = f' Did you mean "{near}"?' if near else ""
+        rec.error(label, None, column, f'{unknown} "{text}": {accepted()}.{hint}')
+    return canonical
+
+
 # ---- tables ---------------------------------------------------------------------------------
 #
 # A table is checked column by column rather than row by row: each check runs once per
@@ -672,16 +690,8 @@ def _organizations(table: RawTable, columns: _Columns, limits: Limits, log: Prob
         rec.step = 5
         canonical = None
         if "type" in has and type_text is not None:
-            if not type_text:
-                rec.error(table.label, None, t.header["type"],
-                          "missing type: " + _accepted_types())
-            else:
-                canonical = stakeholder_type(type_text)
-                if canonical is None:
-                    near = closest(type_text, "type")
-                    hint = f' Did you mean "{near}"?' if near else ""
-                    rec.error(table.label, None, t.header["type"],
-                              f'unknown type "{type_text}": {_accepted_types()}.{hint}')
+            canonical = _vocabulary_value(rec, table.label, t.header["type"], type_text, "type",
+                                          missing="missing type", unknown="unknown type")
         type_text = type_text or ""
         label = None
         if canonical is not None and compact(type_text) not in (compact(canonical),
@@ -757,17 +767,8 @@ def _relationships(table: RawTable, columns: _Columns, limits: Limits, log: Prob
         rec.step = 5
         rel = None
         if "relationship" in has and rel_text is not None:
-            if not rel_text:
-                rec.error(table.label, None, t.header["relationship"],
-                          "missing relationship type: " + _accepted_relationships())
-            else:
-                rel = relationship_type(rel_text)
-                if rel is None:
-                    near = closest(rel_text, "relationship")
-                    hint = f' Did you mean "{near}"?' if near else ""
-                    rec.error(table.label, None, t.header["relationship"],
-                              f'unknown relationship "{rel_text}": '
-                              f"{_accepted_relationships()}.{hint}")
+            rel = _vocabulary_value(rec, table.label, t.header["relationship"], rel_text, "relationship",
+                                    missing="missing relationship type", unknown="unknown relationship")
         return rel or ""
 
     def check_weight(raw: Any) -> float | None:
