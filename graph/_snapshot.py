@@ -12,10 +12,8 @@ dominate a snapshot, and each is cut here:
 - **per edge, in networkx**: ``add_edges_from`` checks and wraps every edge (an
   ``AdjacencyView`` per call, for one); the edges go straight into the graph's
   dict-of-dicts instead (:func:`_add_edges`), the structure networkx documents for its
-  graph classes, with the same merging rules;
-- **one query at a time**: Neo4j runs a query on one core and waits for the client between
-  batches of records, so the relationships are read by two sessions in threads of their
-  own, each on half of the organizations, while this thread fills the graph.
+  graph classes, with the same merging rules; records are pulled two at a time, so that
+  Neo4j reads the next ones while this graph fills.
 
 ``bench/neo4j_cases.py`` measures the snapshot against one record per relationship through
 ``result.data()`` and checks that both hold the same nodes, edges and attributes.
@@ -25,8 +23,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import gc
-import queue
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -40,11 +36,6 @@ __all__ = ["read_snapshot", "native", "native_props"]
 #: Organizations per snapshot record (their relationships come in the same record): small
 #: enough that the graph fills while Neo4j reads the next records.
 CHUNK = 500
-#: Organizations each reader must have: below 10,000 organizations one session is as fast
-#: (measured at 1,500: one reader 0.30 s, two 0.55 s; at 10,000 both 1.46 s; at 20,000 two
-#: readers 3.1 s, one 3.8 s), since the thread filling the graph and Neo4j share two cores.
-_MIN_PER_READER = 5000
-
 # Only node references are collected on the server; properties are read chunk by chunk.
 _NODES = """
 MATCH (o:Organization)
@@ -69,26 +60,14 @@ _EDGE_COLUMNS = """
          collect(_SINCE) AS since, collect(_UNTIL) AS until
 """
 
-# ``oid``, not ``id``: with ``UNWIND ... AS id`` Neo4j 5.26 plans ``{id: id}`` as a scan of
-# the whole index for every id (quadratic: a second of server time at 1,500 organizations)
-# instead of a seek of the unique index; tests/graph/test_snapshot.py checks the plan. The
-# hint keeps the seek when the planner's statistics are stale (just after a large import).
-_EDGES_FROM = """
-UNWIND range(0, size($ids) - 1, $chunk) AS start
-CALL (start) {
-  UNWIND $ids[start..start + $chunk] AS oid
-  MATCH (a:Organization {id: oid})
-  USING INDEX a:Organization(id)
-""" + _EDGE_COLUMNS + """}
-RETURN s, t, d, p, since, until
-"""
-
-# The whole graph, read by one session: node references collected once, no id lookups.
-# Measured in the benchmark's sequence (a large import, then snapshots), reading by ids with
-# two sessions sometimes cost Neo4j 25 s of CPU per 10,000-organization snapshot instead of
-# 4 s, a state not reproduced on a fresh server; this form never did.
-_EDGES_ALL = """
+# Each organization's relationships are read from its node reference, under the same filter
+# as _NODES: no lookup by id. Reading by id (UNWIND of the ids read first, then a MATCH on
+# each) depended on the planner choosing a seek of the unique index: after a large import it
+# sometimes did not, and a 10,000-organization snapshot cost Neo4j 25 s of CPU instead of 4.
+_EDGES = """
 MATCH (a:Organization)
+WHERE ($types IS NULL OR a.type IN $types)
+  AND ($clusterIds IS NULL OR EXISTS { (a)-[:PART_OF]->(c:Cluster) WHERE c.id IN $clusterIds })
 WITH collect(a) AS sources
 UNWIND range(0, size(sources) - 1, $chunk) AS start
 CALL (sources, start) {
@@ -110,8 +89,7 @@ def _with_temporal(query: str) -> str:
         "_UNTIL", _TEMPORAL_COLUMN.replace("KEY", "until"))
 
 
-_EDGES_FROM = _with_temporal(_EDGES_FROM)
-_EDGES_ALL = _with_temporal(_EDGES_ALL)
+_EDGES = _with_temporal(_EDGES)
 
 #: Relationships a snapshot leaves out: analysis results, which analyses must not read back.
 _RESULT_TYPES = [*RESULT_RELATIONSHIP_TYPES, "IN_DUPLICATE_GROUP"]
@@ -166,12 +144,12 @@ def _add_edges(G: nx.MultiDiGraph, sources: list, rel_types: list, targets: list
     The same graph as ``G.add_edges_from((u, v, t, attrs) ...)`` for ends already in ``G``:
     a ``MultiDiGraph`` keeps ``G._succ[u][v][key]`` and ``G._pred[v][u][key]`` as one dict
     (networkx's documented dict-of-dicts), and an existing key has its attributes updated.
-    A target missing from ``G`` (outside a filtered snapshot, or created since the nodes were
-    read) drops the relationship."""
+    An end missing from ``G`` (a target outside a filtered snapshot, or either end created
+    since the nodes were read) drops the relationship."""
     node, succ, pred = G._node, G._succ, G._pred
     plain, from_iso = _PLAIN_TYPES, _FROM_ISO
     for u, t, v, p, s, e in zip(sources, rel_types, targets, props, since, until):
-        if v not in node:
+        if v not in node or u not in node:
             continue
         # since/until as the query sent them apart (see _TEMPORAL_COLUMN).
         if s.__class__ is str:
@@ -200,31 +178,15 @@ def _add_edges(G: nx.MultiDiGraph, sources: list, rel_types: list, targets: list
             keys[t] = p
 
 
-def _fetch(session: Callable[..., neo4j.Session], query: str, params: dict[str, Any], out: queue.Queue,
-           stop: threading.Event) -> None:
-    """Run ``query`` and put its records' values on ``out``, then None (or the exception);
-    stop early once ``stop`` is set."""
-    try:
-        with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
-            for rec in s.run(query, **params):
-                if stop.is_set():
-                    break
-                out.put(rec.values())
-        out.put(None)
-    except BaseException as err:  # noqa: BLE001 - handed to the reading thread, raised there
-        out.put(err)
-
-
 def read_snapshot(session: Callable[..., neo4j.Session], *, clusters: Iterable[str] | None = None,
-                  types: Iterable[str] | None = None, chunk: int = CHUNK, readers: int = 2) -> nx.MultiDiGraph:
+                  types: Iterable[str] | None = None, chunk: int = CHUNK) -> nx.MultiDiGraph:
     """Return the graph held by Neo4j as a ``networkx.MultiDiGraph`` (see
     :meth:`graph.base.Store.snapshot`).
 
     ``session(mode, **config)`` opens a driver session; ``chunk`` organizations travel per
-    record. The relationships are read by ``readers`` sessions at once, each in a thread of
-    its own, from as many slices of the organizations read first: Neo4j runs each query on one
-    core, and while it works on the next records this thread puts the last ones into the
-    graph. Raises the driver's errors (the store turns them into its own).
+    record, pulled two at a time so that the graph fills while Neo4j reads the next ones.
+    Relationships whose ends were not read (outside the filter, or created between the two
+    queries) are left out. Raises the driver's errors (the store turns them into its own).
     """
     cluster_ids = None if clusters is None else sorted({cluster_id(c) for c in clusters})
     types = None if types is None else sorted(set(types))
@@ -238,52 +200,13 @@ def read_snapshot(session: Callable[..., neo4j.Session], *, clusters: Iterable[s
         # never held twice. Notifications off: an unused key (no relationship has ``until``
         # yet) is not news.
         with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
-            org_ids: list = []
             for ids, props in s.run(_NODES, types=types, clusterIds=cluster_ids, chunk=chunk):
-                org_ids += ids
                 _add_nodes(G, zip(ids, map(native_props, props)))
             _add_nodes(G, ((rec["id"], native_props(rec["props"]) | {"type": "cluster"})
                            for rec in s.run(_CLUSTERS, clusterIds=cluster_ids)))
-        readers = max(1, min(readers, len(org_ids) // _MIN_PER_READER))
-        params = {"resultTypes": _RESULT_TYPES, "chunk": chunk}
-        if readers == 1:
-            whole = cluster_ids is None and types is None
-            with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
-                for rec in (s.run(_EDGES_ALL, **params) if whole else s.run(_EDGES_FROM, ids=org_ids, **params)):
-                    _add_edges(G, *rec.values())
-            return G
-        per = -(-len(org_ids) // readers)
-        records: queue.Queue = queue.Queue(maxsize=2 * readers)
-        stop = threading.Event()
-        threads = [
-            threading.Thread(target=_fetch, daemon=True, name=f"snapshot-reader-{k}", args=(
-                session, _EDGES_FROM, {"ids": org_ids[k * per:(k + 1) * per], **params}, records, stop))
-            for k in range(readers)
-        ]
-        for t in threads:
-            t.start()
-        running, error = len(threads), None
-        try:
-            while running:
-                item = records.get()
-                if item is None or isinstance(item, BaseException):
-                    running -= 1
-                    if error is None and item is not None:
-                        error = item
-                        stop.set()  # the other readers stop at their next record
-                elif error is None:
-                    _add_edges(G, *item)
-        finally:
-            # On any exit (an error here included), let the readers finish and close their sessions.
-            stop.set()
-            while running:  # a reader blocked on the full queue gets to its end
-                item = records.get()
-                if item is None or isinstance(item, BaseException):
-                    running -= 1
-        for t in threads:
-            t.join()
-        if error is not None:
-            raise error
+        with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
+            for rec in s.run(_EDGES, types=types, clusterIds=cluster_ids, resultTypes=_RESULT_TYPES, chunk=chunk):
+                _add_edges(G, *rec.values())
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -559,9 +559,7 @@ class Neo4jStore(Store):
     def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
         # graph/_snapshot.py: large columnar records.
         try:
-            # One reader: see graph/_snapshot.py (_EDGES_ALL) for why not two.
-            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk,
-                                 readers=1)
+            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk)
         except neo4j_errors.ServiceUnavailable as err:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
 
