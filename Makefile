@@ -50,4 +50,4 @@ lint: setup
 clean:
 	-scripts/neo4j-local stop
 	MAILLAGE_NEO4J_HOME=.neo4j-test MAILLAGE_NEO4J_PORT=7688 scripts/neo4j-local stop || true
-	rm -rf $(VENV) tools/neo4j/target .maillage test-artifacts .neo4j-fault .neo4j-bench
+	rm -rf $(VENV) tools/neo4j/target .maillage test-artifacts .neo4j-fault .neo4j-bulk .neo4j-bench

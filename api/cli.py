@@ -117,6 +117,7 @@ def load(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report only; write nothing.")] = False,
     replace_source: Annotated[bool, typer.Option("--replace-source", help="Remove what earlier imports of the same files created that they no longer hold.")] = False,
     merge_duplicates: Annotated[bool, typer.Option("--merge-duplicates", help="Merge probable duplicate records (keeping the provenance of both).")] = False,
+    bulk: Annotated[bool, typer.Option("--bulk", help="First load of an empty local Neo4j (scripts/neo4j-local) with Neo4j's bulk importer: far faster for millions of rows; the server restarts while it runs.")] = False,
 ) -> None:
     """Validate files and load them into the graph as one all-or-nothing import."""
     import loaders
@@ -152,6 +153,9 @@ def load(
         if dry_run:
             console.print("Dry run: nothing was written.")
             return
+        if bulk:
+            _print_summary(_bulk_load(settings, store, plan, replace_source=replace_source))
+            return
         total = n_orgs + n_rels
         if total > 20_000 and sys.stderr.isatty():
             with Progress(TextColumn("writing"), BarColumn(), TextColumn("{task.completed}/{task.total}"), TimeRemainingColumn(), console=err_console) as bar:
@@ -164,6 +168,23 @@ def load(
             summary = store.upsert(organizations=plan.organizations, relationships=plan.relationships,
                                    source=plan.source, replace_source=replace_source)
         _print_summary(summary)
+
+
+def _bulk_load(settings: Settings, store, plan, *, replace_source: bool):
+    """``maillage load --bulk``: the plan through Neo4j's bulk importer into the local server."""
+    from graph.bulk import bulk_load
+    from graph.neo4j_store import Neo4jStore
+
+    if not isinstance(store, Neo4jStore) or (settings.neo4j_uri and settings.neo4j_uri != settings.local_uri()):
+        raise InputError(f"--bulk builds the database of the local Neo4j server (scripts/neo4j-local, "
+                         f"{settings.local_uri()}), which it stops while the importer runs; the store here is "
+                         f"{store.describe()}. Load without --bulk.")
+    if replace_source:
+        raise InputError("--bulk only loads an empty graph, where --replace-source has nothing to replace; drop one.")
+    store.close()  # the server restarts; bulk_load opens its own connections
+    return bulk_load(lambda: _store(settings), plan.organizations, plan.relationships, source=plan.source,
+                     neo4j_home=settings.neo4j_home, neo4j_port=settings.neo4j_port,
+                     log=lambda msg: err_console.print(f"bulk: {msg}", markup=False, highlight=False))
 
 
 # ---- query ----------------------------------------------------------------------------

@@ -555,6 +555,27 @@ class Neo4jStore(Store):
         with self._session() as session:
             session.run(_CLEAR).consume()
 
+    def node_count(self) -> int:
+        """Return how many nodes the database holds, of any label (from Neo4j's count store)."""
+        return self._read("MATCH (n) RETURN count(n) AS n")[0]["n"]
+
+    def set_empty_lists(self, label_or_type: str, key: str) -> int:
+        """Set ``key`` to an empty list on every ``label_or_type`` node or relationship that lacks
+        it, and return how many: Neo4j's bulk importer cannot write an empty list, which
+        :meth:`upsert` stores (an organization without sectors has ``sectors: []``); used by
+        :func:`graph.bulk.bulk_load`. ``label_or_type`` must be ``Organization`` or a
+        relationship type of the model (it is part of the query's text)."""
+        if label_or_type == ORGANIZATION:
+            pattern = "(x:Organization)"
+        elif label_or_type in RELATIONSHIP_TYPES:
+            pattern = f"()-[x:{label_or_type}]->()"
+        else:
+            raise ValueError(f"not a node label or relationship type of the model: {label_or_type!r}")
+        query = (f"MATCH {pattern} WHERE x[$key] IS NULL "
+                 "CALL (x) { SET x[$key] = [] } IN TRANSACTIONS OF 50000 ROWS RETURN count(*) AS n")
+        with self._session() as session:
+            return session.run(query, key=key).single()["n"]
+
     # ---- reads ---------------------------------------------------------------------
     def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
         # graph/_snapshot.py: large columnar records.
