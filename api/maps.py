@@ -908,7 +908,7 @@ def render_map(
         in the first of its list; when all fall in one cluster, communities are used instead.
     groups : mapping, optional
         ``node -> group key`` to aggregate by (e.g. communities already computed by the
-        analyses); without it communities come from igraph's multilevel (Louvain) method.
+        analyses); without it communities come from :func:`analysis.communities` (Louvain).
     highlight : node or list of nodes, optional
         Nodes drawn larger with a thick border and selected when the map opens.
     link_prefix : str or None, default "/org/"
