@@ -9,7 +9,10 @@ clusters come from its ``clusters`` attribute and its ``PART_OF`` edges.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import gc
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 import networkx as nx
 import numpy as np
@@ -21,10 +24,39 @@ __all__ = [
     "node_clusters",
     "adjacency",
     "as_list",
+    "paused_gc",
 ]
 
 #: Edge types that are results of analyses, never input to them.
 RESULT_TYPES = frozenset({"SUGGESTED_PARTNER", "OVERLAPS_WITH", "IN_DUPLICATE_GROUP"})
+
+
+_F = TypeVar("_F", bound=Callable)
+
+
+def paused_gc(fn: _F) -> _F:
+    """Decorate an analysis so that it runs with Python's cyclic garbage collector paused.
+
+    A snapshot holds millions of Python objects (a dict per node, per edge and per edge's
+    attributes); an analysis that builds many lists or strings (reasons, name lists, the
+    result's columns) sets off full collections, each walking every one of those objects for
+    nothing, since analyses make no reference cycles. One landed in a 15,000-row list in
+    ``find_overlaps`` at 3,000 organizations: 146 ms instead of 1.3 ms, more than half the
+    whole call. The collector is switched back on when the outermost decorated call returns
+    (a nested call leaves it to its caller); cyclic garbage made meanwhile is collected then.
+    """
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return run  # type: ignore[return-value]
 
 
 def as_list(value: object) -> list:

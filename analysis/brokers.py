@@ -26,6 +26,7 @@ from scipy.sparse import csgraph
 
 from analysis import _wording as wd
 from analysis._graphops import _betweenness, _components, _edges, _names, _row_lists, _structural_holes
+from analysis._network import paused_gc
 
 __all__ = ["brokerage", "cluster_bridges", "critical_links"]
 
@@ -38,6 +39,7 @@ DEFAULT_BETWEENNESS_EXACT_UP_TO = 2000
 DEFAULT_BETWEENNESS_SAMPLE = 100
 
 
+@paused_gc
 def brokerage(
     G: nx.Graph,
     *,
@@ -206,6 +208,7 @@ def brokerage(
     return df
 
 
+@paused_gc
 def cluster_bridges(G: nx.Graph, *, lang: str = "en", max_relative_density: float = 1.0) -> pd.DataFrame:
     """Return pairs of clusters that work in the same sectors but barely link.
 
@@ -360,6 +363,7 @@ def _bridge_reason(a, b, na, nb, sectors, sim, links, ld, density, lang) -> str:
             f"contre {_pct(density, lang)} dans l'ensemble du réseau.")
 
 
+@paused_gc
 def critical_links(G: nx.Graph, *, lang: str = "en") -> pd.DataFrame:
     """Return the bridges and articulation points of the partnership network and what they cut.
 

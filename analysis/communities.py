@@ -18,6 +18,7 @@ import scipy.sparse as sp
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
 from analysis._graphops import _edges, _names, _row_lists
+from analysis._network import paused_gc
 from maillage.errors import InputError
 
 __all__ = ["communities", "modularity", "METHODS"]
@@ -28,6 +29,7 @@ __all__ = ["communities", "modularity", "METHODS"]
 METHODS = ("louvain", "leiden", "networkx")
 
 
+@paused_gc
 def communities(
     G: nx.Graph,
     *,

@@ -19,6 +19,7 @@ import scipy.sparse as sp
 
 from analysis import _wording as wd
 from analysis._matrices import Snapshot, fold, snapshot_matrices
+from analysis._network import paused_gc
 from maillage.errors import InputError
 from maillage.model import STAKEHOLDER_TYPES
 
@@ -70,6 +71,7 @@ _PLURAL = {
 }
 
 
+@paused_gc
 def coverage_gaps(
     G: nx.Graph,
     *,
@@ -224,6 +226,7 @@ def coverage_gaps(
     return df
 
 
+@paused_gc
 def coverage_matrix(G: nx.Graph, *, partners: bool = False) -> pd.DataFrame:
     """Return the cluster × stakeholder type matrix of counts, for a heat map.
 

@@ -45,6 +45,7 @@ from analysis._matrices import (
     snapshot_matrices,
     sorted_unique as _sorted_unique,
 )
+from analysis._network import paused_gc
 from maillage.errors import ConfigError, InputError
 from maillage.model import STAKEHOLDER_TYPES
 
@@ -503,6 +504,7 @@ def _node_indices(index: Mapping, nodes: Iterable, what: str = "nodes") -> np.nd
     return out
 
 
+@paused_gc
 def score_pairs(H: nx.Graph, pairs: Iterable, *, weight: str | None = None,
                 method: str = "auto") -> pd.DataFrame:
     """Return networkx's four link-prediction scores of ``pairs`` in ``H``, with sparse matrices.
@@ -911,6 +913,7 @@ def _sources(S: Snapshot, nodes) -> np.ndarray:
     return _sorted_unique(_node_indices(S.index, list(nodes)))
 
 
+@paused_gc
 def candidate_pairs(G: nx.Graph, *, candidates: str = "auto", nodes: Iterable | None = None,
                     block_cap: int = 200, block_sample: int = 10, hub_cap: int | str | None = "auto",
                     seed: int = 0) -> pd.DataFrame:
@@ -949,6 +952,7 @@ def candidate_pairs(G: nx.Graph, *, candidates: str = "auto", nodes: Iterable | 
     return pd.DataFrame({"source": [S.nodes[i] for i in I], "target": [S.nodes[j] for j in J]})
 
 
+@paused_gc
 def suggest_partnerships(
     G: nx.Graph,
     top: int | None = 10,

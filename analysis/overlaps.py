@@ -33,6 +33,7 @@ from analysis._matrices import (
     pair_sums,
     snapshot_matrices,
 )
+from analysis._network import paused_gc
 from analysis._wording import check_lang, join, name_list, number, sentence
 from maillage.errors import InputError
 
@@ -295,6 +296,7 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 # --------------------------------------------------------------------------- overlaps
 
 
+@paused_gc
 def find_overlaps(
     G: nx.Graph,
     min_score: float = 0.7,
@@ -865,6 +867,7 @@ def _overlap_reasons(lang: str, res: dict, texts: dict) -> list[str]:
 # --------------------------------------------------------------------------- duplicates
 
 
+@paused_gc
 def find_duplicate_structures(
     G: nx.Graph,
     min_score: float = 0.6,
@@ -1095,6 +1098,7 @@ def _duplicate_reason(row: dict, lang: str) -> str:
 # --------------------------------------------------------------------------- records
 
 
+@paused_gc
 def duplicate_records(G: nx.Graph, *, threshold: float = 90.0) -> pd.DataFrame:
     """Return probable duplicate records of one organization under variant names.
 

@@ -18,6 +18,7 @@ from scipy.sparse import csgraph
 
 from analysis import _wording as wd
 from analysis._graphops import _edges, _Edges, _structural_holes
+from analysis._network import paused_gc
 from maillage.errors import InputError
 
 __all__ = ["simulate", "MEASURES", "DEFAULT_PATH_SAMPLE", "DEFAULT_PATH_EXACT_UP_TO"]
@@ -45,6 +46,7 @@ DEFAULT_PATH_SAMPLE = 50
 _PATH_CHUNK = 32
 
 
+@paused_gc
 def simulate(
     G: nx.Graph,
     added_partnerships: Iterable[tuple] | pd.DataFrame,
