@@ -110,8 +110,13 @@ _K = len(_TYPES) + 1
 
 #: Two-hop paths ``i - w - j`` that the "auto" hub cap allows (a uniform random network of
 #: 100,000 organizations and 1,000,000 relationships has about 42 million and is not capped);
-#: each path costs about half a microsecond end to end on a 2-core machine.
+#: each path costs about half a microsecond end to end on a 2-core machine. The budget grows
+#: with the network, by :data:`_PATHS_PER_NODE` per node beyond 100,000 nodes: with a fixed
+#: one, a million organizations made hubs of nodes of ordinary degree, and the pairs sharing
+#: such "hubs" (nearly all) then went through the slower per-pair hub evidence (suggestions
+#: at 1M stopped after 15 minutes; with the budget scaled, time grows with the network).
 _PATH_BUDGET = 50_000_000
+_PATHS_PER_NODE = 500
 _HUGE = 1e300
 _MARK = 1e-200
 #: Candidate pairs scored at once (bounds memory to a few hundred MB).
@@ -620,12 +625,13 @@ class _Gaps:
             self.mid = np.ones(n, dtype=bool)
         elif hub_cap == "auto":
             d2 = deg.astype(np.float64) ** 2
-            if d2.sum() <= _PATH_BUDGET:
+            budget = max(_PATH_BUDGET, _PATHS_PER_NODE * n)
+            if d2.sum() <= budget:
                 self.mid = np.ones(n, dtype=bool)
             else:
                 order = np.argsort(deg, kind="stable")
                 cum = np.cumsum(d2[order])
-                k = int(np.searchsorted(cum, _PATH_BUDGET, side="right"))
+                k = int(np.searchsorted(cum, budget, side="right"))
                 cap = deg[order[k - 1]] if k else 0
                 self.mid = deg <= cap
         else:
@@ -979,8 +985,9 @@ def suggest_partnerships(
     5,000 still meets the sector's workforce committee). On very large networks, partners
     with more than ``hub_cap`` partners are not used to *find* two-hop pairs (a hub of degree
     d makes d² pairs whose shared partner everybody shares); ``"auto"`` keeps every middle
-    node while the two-hop paths number at most 50 million, and otherwise the largest cap
-    that keeps them under it. Hubs still count in the scores of the pairs found.
+    node while the two-hop paths number at most 50 million (or 500 per node, if more), and
+    otherwise the largest cap that keeps them under it. Hubs still count in the scores of
+    the pairs found.
 
     **Scores** of a pair ``(u, v)``, on the partnership network with ``C`` their common
     partners: ``common_partners = |C|``, ``jaccard``, ``adamic_adar = sum 1/log(deg w)`` and
