@@ -22,9 +22,11 @@ from bench.common import (
     demo_graph,
     fmt_size,
     measure_once,
+    neo4j_home,
     neo4j_pid,
     neo4j_uri,
     process_rss,
+    wipe_bench_server,
 )
 
 __all__ = ["run_map", "run_scale_analyses", "run_end_to_end", "ANALYSES"]
@@ -212,15 +214,6 @@ def run_scale_analyses(ctx: Context) -> None:
 
 
 # ---- 10. end to end ---------------------------------------------------------------------------------
-def _wipe_bench_server() -> None:
-    """Empty the benchmark server's graph with ``scripts/neo4j-local wipe`` (delete its store and
-    start again): seconds, where deleting a million organizations with Cypher takes minutes."""
-    env = dict(os.environ, MAILLAGE_NEO4J_HOME=str(Path(os.environ.get("MAILLAGE_BENCH_NEO4J_HOME",
-                                                                         ROOT / ".neo4j-bench"))),
-               MAILLAGE_NEO4J_PORT=neo4j_uri().rsplit(":", 1)[1])
-    subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "wipe"], env=env, check=True, capture_output=True)
-
-
 def run_end_to_end(ctx: Context) -> None:
     """Case 10: 1M organizations end to end: generate, write, prepare, load, snapshot, analyse."""
     from loaders import Limits, prepare_import
@@ -250,12 +243,11 @@ def run_end_to_end(ctx: Context) -> None:
     state["plan"] = m.value
     from graph.bulk import bulk_load
 
-    _wipe_bench_server()
+    wipe_bench_server()
     # Ten million relationships through Cypher transactions take hours on two cores (the load
     # case measures that path at 100k); a first load of that size is what `maillage load
     # --bulk` is for: neo4j-admin's importer, the server restarted around it.
-    home = Path(os.environ.get("MAILLAGE_BENCH_NEO4J_HOME", ROOT / ".neo4j-bench"))
-    port = int(neo4j_uri().rsplit(":", 1)[1])
+    home, port = neo4j_home(), int(neo4j_uri().rsplit(":", 1)[1])
     log: list[str] = []
     m = _stage(ctx, "load into Neo4j (maillage load --bulk: neo4j-admin import, server restarted)",
                lambda: bulk_load(bench_store, state["plan"].organizations, state["plan"].relationships,
@@ -284,7 +276,7 @@ def run_end_to_end(ctx: Context) -> None:
             _stage(ctx, f"maillage analyze {name} --top 1000", lambda name=name: run_analysis(name, G, top=1000),
                    size=size)
     finally:
-        _wipe_bench_server()  # Cypher would take minutes to delete eleven million relationships
+        wipe_bench_server()  # Cypher would take minutes to delete eleven million relationships
     total = time.perf_counter() - t0
     peak = max((s["peak"] or 0) + (s.get("neo4j_rss") or 0) for s in ctx.info["stages"])
     limit = 24 * 2**30

@@ -147,6 +147,19 @@ _WRITE_RELATIONSHIPS = _per_type(_WRITE_RELATIONSHIPS_TEMPLATE)
 _WRITE_NEW_RELATIONSHIPS = _per_type(_WRITE_NEW_RELATIONSHIPS_TEMPLATE)
 _COUNT_TYPE = _per_type(_COUNT_TYPE_TEMPLATE)
 
+# The empty lists Neo4j's bulk importer cannot write (see Neo4jStore.set_empty_lists).
+_SET_EMPTY_LIST_ORGANIZATIONS = """
+MATCH (x:Organization) WHERE x[$key] IS NULL
+CALL (x) { SET x[$key] = [] } IN TRANSACTIONS OF 50000 ROWS
+RETURN count(*) AS n
+"""
+_SET_EMPTY_LIST_TEMPLATE = """
+MATCH (:Organization)-[x:REL_TYPE]->(:TARGET_LABEL) WHERE x[$key] IS NULL
+CALL (x) { SET x[$key] = [] } IN TRANSACTIONS OF 50000 ROWS
+RETURN count(*) AS n
+"""
+_SET_EMPTY_LIST = _per_type(_SET_EMPTY_LIST_TEMPLATE)
+
 _MISSING_ENDPOINTS = """
 UNWIND $rows AS row
 OPTIONAL MATCH (a:Organization {id: row.source})
@@ -566,15 +579,13 @@ class Neo4jStore(Store):
         :func:`graph.bulk.bulk_load`. ``label_or_type`` must be ``Organization`` or a
         relationship type of the model (it is part of the query's text)."""
         if label_or_type == ORGANIZATION:
-            pattern = "(x:Organization)"
+            queries = [_SET_EMPTY_LIST_ORGANIZATIONS]
         elif label_or_type in RELATIONSHIP_TYPES:
-            pattern = f"()-[x:{label_or_type}]->()"
+            queries = [_SET_EMPTY_LIST[(label_or_type, label)] for label in (ORGANIZATION, CLUSTER)]
         else:
             raise ValueError(f"not a node label or relationship type of the model: {label_or_type!r}")
-        query = (f"MATCH {pattern} WHERE x[$key] IS NULL "
-                 "CALL (x) { SET x[$key] = [] } IN TRANSACTIONS OF 50000 ROWS RETURN count(*) AS n")
         with self._session() as session:
-            return session.run(query, key=key).single()["n"]
+            return sum(session.run(query, key=key).single()["n"] for query in queries)
 
     # ---- reads ---------------------------------------------------------------------
     def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:

@@ -107,6 +107,23 @@ def test_an_edge_whose_ends_were_not_read_is_left_out():
     # Organizations imported between the node query and the relationship query.
     G = nx.MultiDiGraph()
     G.add_node("a")
-    _snapshot._add_edges(G, ["new", "a", "a"], ["PARTNERS_WITH"] * 3, ["a", "new", "a"],
+    _snapshot._add_edges(G, {}, ["new", "a", "a"], ["PARTNERS_WITH"] * 3, ["a", "new", "a"],
                          [{"since": None, "until": None} for _ in range(3)], [0, 0, 0], [0, 0, 0])
     assert list(G.edges(keys=True)) == [("a", "a", "PARTNERS_WITH")]
+
+
+def test_repeated_provenance_text_is_held_once_and_unique_text_is_not_shared():
+    # The driver makes a new string per value: eleven million copies of one import id at 1M.
+    G = nx.MultiDiGraph()
+    G.add_nodes_from("abc")
+    ids = ["".join(["imp", "ort-1"]) for _ in range(2)]  # equal, distinct objects
+    assert ids[0] is not ids[1]
+    props = [{"importId": ids[k], "contentHash": f"h{k}", "note": "".join(["x", "y"]), "since": None,
+              "until": None} for k in range(2)]
+    shared: dict = {}
+    _snapshot._add_edges(G, shared, ["a", "b"], ["FUNDS", "".join(["FUN", "DS"])], ["b", "c"], props,
+                         [0, 0], [0, 0])
+    (e1, e2) = (G.edges["a", "b", "FUNDS"], G.edges["b", "c", "FUNDS"])
+    assert e1["importId"] is e2["importId"] and e1["type"] is e2["type"]
+    assert e1["note"] == e2["note"] and e1["note"] is not e2["note"]  # not provenance: left alone
+    assert set(shared) == {"import-1", "FUNDS"}
