@@ -80,10 +80,6 @@ _LINK_MARK = 0.5  # added where the two are linked (integers + 0.5 stay exact)
 _ATTR_MARK = 0.25  # added to sector-only candidates
 _BLOCK_PAIRS = 4_000_000
 _PATH_BUDGET = 50_000_000
-#: ... or this many per row, if more: a fixed budget made hubs of ordinary columns at a
-#: million organizations, and the pairs sharing them (nearly all) went the slow per-pair way
-#: (find_overlaps at 1M had not finished after 14 minutes; see analysis.gaps._PATHS_PER_NODE).
-_PATHS_PER_NODE = 500
 
 _PAIR_COLUMNS = [
     "a", "b", "a_name", "b_name", "a_type", "b_type", "score", "membership_jaccard",
@@ -256,20 +252,18 @@ def _weights(weights: Mapping | None, defaults: Mapping[str, float]) -> dict[str
 
 def _hub_columns(X: sp.csr_array, hub_cap) -> np.ndarray:
     """Boolean mask of the columns of ``X`` too widely held to make candidate pairs: none
-    while the pairs they make number at most :data:`_PATH_BUDGET` or :data:`_PATHS_PER_NODE`
-    per row (``"auto"``), else those above the largest cap that keeps them under it; an int
-    caps directly."""
+    while the pairs they make number at most :data:`_PATH_BUDGET` (``"auto"``), else those
+    above the largest cap that keeps them under it; an int caps directly."""
     df = np.bincount(X.indices, minlength=X.shape[1])
     if hub_cap is None:
         return np.zeros(X.shape[1], dtype=bool)
     if hub_cap != "auto":
         return df > int(hub_cap)
     d2 = df.astype(np.float64) ** 2
-    budget = max(_PATH_BUDGET, _PATHS_PER_NODE * X.shape[0])
-    if d2.sum() <= budget:
+    if d2.sum() <= _PATH_BUDGET:
         return np.zeros(X.shape[1], dtype=bool)
     order = np.argsort(df, kind="stable")
-    k = int(np.searchsorted(np.cumsum(d2[order]), budget, side="right"))
+    k = int(np.searchsorted(np.cumsum(d2[order]), _PATH_BUDGET, side="right"))
     return df > (df[order[k - 1]] if k else 0)
 
 
@@ -351,8 +345,7 @@ def find_overlaps(
     compared, pairs that could not reach ``min_score`` even with identical mandates are
     dropped, which changes nothing to the result. On very large networks, memberships and
     partners held by more than ``hub_cap`` organizations do not *find* pairs (``"auto"``:
-    no cap while the pairs they make number at most 50 million, or 500 per organization if
-    more); they count in every index.
+    no cap while the pairs they make number at most 50 million); they count in every index.
 
     Parameters
     ----------
