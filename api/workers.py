@@ -3,7 +3,8 @@
 An analysis (brokerage, communities, gaps...) is seconds of pure-Python work; in a thread of
 the server it holds the GIL and every request waits behind it. :class:`AnalysisWorkers` runs
 them in a separate process (``forkserver``: the server preloads ``analysis`` and pandas once,
-each worker is a cheap fork of it) and returns their DataFrames pickled.
+each worker is a cheap fork of it) and returns their DataFrames pickled, in pieces
+(:func:`pack_result`).
 
 The graph goes to the worker once per snapshot, not once per analysis: the worker keeps the
 last graph it received under a *token* (the snapshot's version), and a call naming a token
@@ -42,7 +43,7 @@ import networkx as nx
 
 from maillage.errors import MaillageError
 
-__all__ = ["AnalysisWorkers", "pack_graph", "unpack_graph", "shared_workers"]
+__all__ = ["AnalysisWorkers", "pack_graph", "unpack_graph", "pack_result", "unpack_result", "shared_workers"]
 
 #: Nodes per pickle when a graph is packed: each ``pickle.dumps`` holds the GIL a few ms.
 _CHUNK = 500
@@ -104,6 +105,51 @@ def unpack_graph(parts: list[bytes]) -> nx.Graph:
 _held: tuple[Hashable, nx.Graph] | None = None
 
 
+#: Rows per pickle when a worker sends a DataFrame back (see :func:`pack_result`).
+_RESULT_ROWS = 1000
+
+
+class _PackedFrame:
+    """A DataFrame sent as pickles of ``_RESULT_ROWS`` rows each, and its ``attrs``."""
+
+    __slots__ = ("parts", "attrs")
+
+    def __init__(self, parts: list[bytes], attrs: dict):
+        self.parts = parts
+        self.attrs = attrs
+
+
+def pack_result(result: Any, *, rows: int = _RESULT_ROWS) -> Any:
+    """In the worker: a DataFrame of more than ``rows`` rows as a :class:`_PackedFrame`, other
+    results as they are. The server unpickles what comes back in the thread that asked for it,
+    and a single ``pickle.loads`` of a 10,000-row frame of reasons holds the GIL (it is one C
+    call) long enough to stall every request for a tenth of a second or more (the API
+    benchmark's p99 while analyses ran went from 7 ms to 178 ms at 10,000 organizations);
+    pieces let the event loop in between."""
+    import pandas as pd
+
+    if not isinstance(result, pd.DataFrame) or len(result) <= rows:
+        return result
+    parts = [pickle.dumps(result.iloc[a:a + rows], protocol=pickle.HIGHEST_PROTOCOL)
+             for a in range(0, len(result), rows)]
+    return _PackedFrame(parts, dict(result.attrs))
+
+
+def unpack_result(result: Any) -> Any:
+    """In the server: :func:`pack_result` undone (a DataFrame equal to the one packed)."""
+    if not isinstance(result, _PackedFrame):
+        return result
+    import pandas as pd
+
+    pieces = []
+    for part in result.parts:
+        pieces.append(pickle.loads(part))
+        time.sleep(0)  # let the event loop take the GIL between pieces
+    df = pd.concat(pieces)
+    df.attrs = result.attrs
+    return df
+
+
 def _portable(err: BaseException) -> BaseException:
     """``err`` if it survives a trip through pickle as itself, else a MaillageError saying it."""
     try:
@@ -129,7 +175,7 @@ def _run(token: Hashable, parts: list[bytes] | None, name: str, lang: str) -> An
 
     fn, _ = ANALYSES[name]
     try:
-        return fn(_held[1], lang)
+        return pack_result(fn(_held[1], lang))
     except Exception as err:
         raise _portable(err) from None
 
@@ -249,7 +295,7 @@ class AnalysisWorkers:
                 if isinstance(result, str) and result == _MISSING:
                     future, executor = self._submit(token, pack_graph(G), name, lang)
                     result = future.result()
-                return result
+                return unpack_result(result)
             except BrokenProcessPool as err:
                 self._replace_broken(executor)
                 if attempt:

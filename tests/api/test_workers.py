@@ -10,7 +10,7 @@ import networkx as nx
 import pytest
 
 from api.views import ANALYSES
-from api.workers import AnalysisWorkers, pack_graph, unpack_graph
+from api.workers import AnalysisWorkers, pack_graph, pack_result, unpack_graph, unpack_result
 from maillage.errors import InputError, MaillageError
 from tests.api.factory import make_store
 
@@ -35,6 +35,23 @@ def test_a_packed_graph_comes_back_identical(G):
     # Same predecessor order, and each edge's data one object seen from both ends, as networkx builds it.
     assert all(list(H.pred[n]) == list(G.pred[n]) for n in G)
     assert all(H._pred[v][u] is H._succ[u][v] for v in H for u in H._pred[v])
+
+
+def test_a_large_result_travels_in_pieces_and_comes_back_equal():
+    import numpy as np
+    import pandas as pd
+
+    df = pd.DataFrame({"id": [f"o{i}" for i in range(2500)], "score": np.linspace(0, 1, 2500),
+                       "flag": pd.array([True, None, False] * 833 + [True], dtype="boolean"),
+                       "names": [["a", "b"]] * 2500}, index=np.arange(2500)[::-1])
+    df.attrs.update(modularity=0.5, method="louvain")
+    packed = pack_result(df, rows=1000)
+    assert len(packed.parts) == 3
+    back = unpack_result(packed)
+    assert back.equals(df) and list(back.index) == list(df.index) and back.attrs == df.attrs
+    assert list(back.dtypes) == list(df.dtypes)
+    small = df.head(10)
+    assert pack_result(small, rows=1000) is small and unpack_result(small) is small
 
 
 def test_an_undirected_graph_goes_whole():
