@@ -29,6 +29,7 @@ from typing import Any
 import neo4j
 import networkx as nx
 
+from graph.base import PROVENANCE_PROPERTIES
 from maillage.model import RESULT_RELATIONSHIP_TYPES, cluster_id
 
 __all__ = ["read_snapshot", "native", "native_props"]
@@ -90,6 +91,12 @@ def _with_temporal(query: str) -> str:
 
 
 _EDGES = _with_temporal(_EDGES)
+# The same without the provenance of each relationship (Store.snapshot(provenance=False)): its
+# keys come as nulls, removed on arrival, and their values never travel.
+_EDGES_WITHOUT_PROVENANCE = _EDGES.replace(
+    "r {.*, since: null, until: null}",
+    "r {.*, since: null, until: null, source: null, row: null, importId: null, importedAt: null, contentHash: null}")
+assert _EDGES_WITHOUT_PROVENANCE != _EDGES
 
 #: Relationships a snapshot leaves out: analysis results, which analyses must not read back.
 _RESULT_TYPES = [*RESULT_RELATIONSHIP_TYPES, "IN_DUPLICATE_GROUP"]
@@ -123,6 +130,13 @@ def native_props(props: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _without_provenance(props: Mapping[str, Any]) -> dict[str, Any]:
+    out = props if type(props) is dict else dict(props)
+    for key in PROVENANCE_PROPERTIES:
+        out.pop(key, None)
+    return out
+
+
 def _add_nodes(G: nx.MultiDiGraph, items: Iterable[tuple[Any, dict[str, Any]]]) -> None:
     """``G.add_nodes_from(items)``, straight into the graph's dicts (an existing node's
     attributes are updated, as networkx does)."""
@@ -153,7 +167,7 @@ def _share_text(props: dict[str, Any], shared: dict[str, str]) -> dict[str, Any]
 
 
 def _add_edges(G: nx.MultiDiGraph, shared: dict[str, str], sources: list, rel_types: list, targets: list,
-               props: list, since: list, until: list) -> None:
+               props: list, since: list, until: list, *, drop: tuple[str, ...] = ()) -> None:
     """Add one snapshot record's relationships to ``G``, keyed by type.
 
     The same graph as ``G.add_edges_from((u, v, t, attrs) ...)`` for ends already in ``G``:
@@ -161,7 +175,8 @@ def _add_edges(G: nx.MultiDiGraph, shared: dict[str, str], sources: list, rel_ty
     (networkx's documented dict-of-dicts), and an existing key has its attributes updated.
     An end missing from ``G`` (a target outside a filtered snapshot, or either end created
     since the nodes were read) drops the relationship. Repeated texts share one copy
-    (:data:`_SHARED_TEXT`, through ``shared``)."""
+    (:data:`_SHARED_TEXT`, through ``shared``); the keys ``drop`` (which every map holds) are
+    removed."""
     node, succ, pred = G._node, G._succ, G._pred
     plain, from_iso, share, keep = _PLAIN_TYPES, _FROM_ISO, shared.setdefault, _SHARED_TEXT
     for u, t, v, p, s, e in zip(sources, rel_types, targets, props, since, until):
@@ -180,6 +195,8 @@ def _add_edges(G: nx.MultiDiGraph, shared: dict[str, str], sources: list, rel_ty
             p["until"] = native(e[0])
         else:
             del p["until"]
+        for k in drop:
+            del p[k]
         for k, x in p.items():
             c = x.__class__
             if c is str:
@@ -199,7 +216,7 @@ def _add_edges(G: nx.MultiDiGraph, shared: dict[str, str], sources: list, rel_ty
 
 
 def read_snapshot(session: Callable[..., neo4j.Session], *, clusters: Iterable[str] | None = None,
-                  types: Iterable[str] | None = None, chunk: int = CHUNK) -> nx.MultiDiGraph:
+                  types: Iterable[str] | None = None, chunk: int = CHUNK, provenance: bool = True) -> nx.MultiDiGraph:
     """Return the graph held by Neo4j as a ``networkx.MultiDiGraph`` (see
     :meth:`graph.base.Store.snapshot`).
 
@@ -222,12 +239,15 @@ def read_snapshot(session: Callable[..., neo4j.Session], *, clusters: Iterable[s
         with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
             shared: dict[str, str] = {}
             for ids, props in s.run(_NODES, types=types, clusterIds=cluster_ids, chunk=chunk):
+                if not provenance:
+                    props = [_without_provenance(p) for p in props]
                 _add_nodes(G, zip(ids, (_share_text(native_props(p), shared) for p in props)))
             _add_nodes(G, ((rec["id"], native_props(rec["props"]) | {"type": "cluster"})
                            for rec in s.run(_CLUSTERS, clusterIds=cluster_ids)))
         with session(neo4j.READ_ACCESS, fetch_size=2, notifications_min_severity="OFF") as s:
-            for rec in s.run(_EDGES, types=types, clusterIds=cluster_ids, resultTypes=_RESULT_TYPES, chunk=chunk):
-                _add_edges(G, shared, *rec.values())
+            query, drop = (_EDGES, ()) if provenance else (_EDGES_WITHOUT_PROVENANCE, PROVENANCE_PROPERTIES)
+            for rec in s.run(query, types=types, clusterIds=cluster_ids, resultTypes=_RESULT_TYPES, chunk=chunk):
+                _add_edges(G, shared, *rec.values(), drop=drop)
     finally:
         if gc_was_enabled:
             gc.enable()

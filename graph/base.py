@@ -21,10 +21,16 @@ import networkx as nx
 
 from maillage.model import OrganizationRecord, RelationshipRecord
 
-__all__ = ["Store", "ImportSummary", "QueryResult", "AnalysisResults", "Progress"]
+__all__ = ["Store", "ImportSummary", "QueryResult", "AnalysisResults", "Progress", "PROVENANCE_PROPERTIES"]
 
 #: ``progress(done, total)`` is called as rows are written.
 Progress = Callable[[int, int], None]
+
+
+#: The properties an import adds to say where a row came from (file, row, import, time, and
+#: the content hash that makes re-imports no-ops): read by people and by the next import,
+#: never by an analysis.
+PROVENANCE_PROPERTIES = ("source", "row", "importId", "importedAt", "contentHash")
 
 
 @dataclass
@@ -149,6 +155,7 @@ class Store(abc.ABC):
         *,
         clusters: Iterable[str] | None = None,
         types: Iterable[str] | None = None,
+        provenance: bool = True,
     ) -> nx.MultiDiGraph:
         """Read the graph (or a filtered part) into a networkx ``MultiDiGraph``.
 
@@ -159,6 +166,9 @@ class Store(abc.ABC):
         organizations in any of those clusters (ids or names) and those cluster nodes;
         ``types`` keeps organizations of those canonical types. Result relationships
         (``SUGGESTED_PARTNER``, ``OVERLAPS_WITH``) are not part of a snapshot.
+        ``provenance=False`` leaves out :data:`PROVENANCE_PROPERTIES` of every node and
+        relationship: what no analysis reads, and over a third of a snapshot's memory at a
+        million organizations (``maillage analyze`` reads its graph so).
         """
 
     @abc.abstractmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import itertools
 import json
 import os
 import tempfile
@@ -28,7 +29,7 @@ from graph._records import (
     relationship_row,
     row_status,
 )
-from graph.base import AnalysisResults, ImportSummary, Progress, Store, now_iso
+from graph.base import PROVENANCE_PROPERTIES, AnalysisResults, ImportSummary, Progress, Store, now_iso
 from maillage.errors import ImportFailed, StoreError
 from maillage.model import CLUSTER, RESULT_RELATIONSHIP_TYPES, OrganizationRecord, RelationshipRecord, cluster_id
 
@@ -207,7 +208,8 @@ class MemoryStore(Store):
             self._commit(_empty())
 
     # ---- reads ---------------------------------------------------------------------
-    def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
+    def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None,
+                 provenance: bool = True) -> nx.MultiDiGraph:
         cluster_ids = None if clusters is None else {cluster_id(c) for c in clusters}
         types = None if types is None else set(types)
         with self._lock:
@@ -226,6 +228,10 @@ class MemoryStore(Store):
                 s, t, o = key.split("|", 2)
                 if s in G and o in G:
                     G.add_edge(s, o, key=t, **(copy.deepcopy(props) | {"type": t}))
+        if not provenance:
+            for attrs in itertools.chain((d for _, d in G.nodes(data=True)), (d for *_, d in G.edges(keys=True, data=True))):
+                for key in PROVENANCE_PROPERTIES:
+                    attrs.pop(key, None)
         return G
 
     def counts(self) -> dict[str, dict[str, int]]:

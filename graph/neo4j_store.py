@@ -588,10 +588,12 @@ class Neo4jStore(Store):
             return sum(session.run(query, key=key).single()["n"] for query in queries)
 
     # ---- reads ---------------------------------------------------------------------
-    def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None) -> nx.MultiDiGraph:
+    def snapshot(self, *, clusters: Iterable[str] | None = None, types: Iterable[str] | None = None,
+                 provenance: bool = True) -> nx.MultiDiGraph:
         # graph/_snapshot.py: large columnar records.
         try:
-            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk)
+            return read_snapshot(self._session, clusters=clusters, types=types, chunk=self._snapshot_chunk,
+                                 provenance=provenance)
         except neo4j_errors.ServiceUnavailable as err:
             raise StoreUnavailable(f"Neo4j at {self.uri} became unreachable: {err}") from err
 

@@ -135,6 +135,33 @@ def test_provenance_is_recorded(store):
     assert edge["source"] == "lot.csv" and edge["importId"] == "imp-1"
 
 
+def test_a_snapshot_without_provenance_is_the_snapshot_less_those_keys(store):
+    from graph.base import PROVENANCE_PROPERTIES
+
+    orgs, rels = _small_graph()
+    orgs = [make_org(**{**_as_fields(o), "source_file": "membres.csv", "row": i + 2}) for i, o in enumerate(orgs)]
+    store.upsert(organizations=orgs, relationships=rels, source="lot.csv")
+    full, slim = store.snapshot(), store.snapshot(provenance=False)
+    assert any("importId" in d for _, d in full.nodes(data=True))  # there was something to leave out
+
+    def strip(d):
+        return {k: v for k, v in d.items() if k not in PROVENANCE_PROPERTIES}
+
+    assert list(slim.nodes) == list(full.nodes)
+    assert [d for _, d in slim.nodes(data=True)] == [strip(d) for _, d in full.nodes(data=True)]
+    assert list(slim.edges(keys=True, data=True)) == [(u, v, k, strip(d)) for u, v, k, d in full.edges(keys=True, data=True)]
+    assert _has_no_provenance(slim)
+    # Filters still apply.
+    assert set(store.snapshot(clusters=["Sciences de la vie"], provenance=False)) == {"poly", "sciences-de-la-vie"}
+
+
+def _has_no_provenance(G) -> bool:
+    from graph.base import PROVENANCE_PROPERTIES
+
+    return not any(set(PROVENANCE_PROPERTIES) & set(d) for _, d in G.nodes(data=True)) and not any(
+        set(PROVENANCE_PROPERTIES) & set(d) for *_, d in G.edges(keys=True, data=True))
+
+
 def test_filtered_snapshot(store):
     orgs, rels = _small_graph()
     store.upsert(organizations=orgs, relationships=rels)
