@@ -118,3 +118,26 @@ def test_the_page_cache_is_bounded_by_bytes(monkeypatch):
     for i in range(100):
         ws.keep_page(("page", i), b"x" * 1000, 1000)
     assert ws._page_bytes <= 10_000 and ws.page(("page", 99)) is not None and ws.page(("page", 0)) is None
+
+
+def test_a_cached_snapshot_is_frozen_out_of_the_collector_and_the_one_it_replaces_is_freed(monkeypatch):
+    import gc
+    import weakref
+
+    # Every snapshot counts as large here (the real threshold is 50,000 nodes and edges).
+    monkeypatch.setattr(services, "_SETTLE_ABOVE", 0)
+    ws = Workspace(make_settings(), store=make_store())
+    try:
+        first = ws.snapshot_sync()
+        assert gc.get_freeze_count() > 0
+        frozen = gc.get_freeze_count()
+        first.nodes, first.edges  # networkx's cached views: a reference cycle through the graph
+        gone = weakref.ref(first)
+        del first
+        ws.invalidate()
+        second = ws.snapshot_sync()
+        # The collection before the next freeze found the old graph's cycle.
+        assert gone() is None
+        assert second is ws.snapshot_sync() and gc.get_freeze_count() >= frozen // 2
+    finally:
+        gc.unfreeze()
