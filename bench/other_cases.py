@@ -250,9 +250,10 @@ def run_end_to_end(ctx: Context) -> None:
     from graph.bulk import bulk_load
 
     wipe_bench_server()
-    # Ten million relationships through Cypher transactions take hours on two cores (the load
-    # case measures that path at 100k); a first load of that size is what `maillage load
-    # --bulk` is for: neo4j-admin's importer, the server restarted around it.
+    # Eleven million rows are too many for one transaction, and imports of 100,000 rows would
+    # take about a quarter of an hour (the load case measures that path at 100k); a first load
+    # of that size is what `maillage load --bulk` is for: neo4j-admin's importer, the server
+    # restarted around it.
     home, port = neo4j_home(), int(neo4j_uri().rsplit(":", 1)[1])
     log: list[str] = []
     m = _stage(ctx, "load into Neo4j (maillage load --bulk: neo4j-admin import, server restarted)",
