@@ -122,10 +122,10 @@ class _PackedFrame:
 def pack_result(result: Any, *, rows: int = _RESULT_ROWS) -> Any:
     """In the worker: a DataFrame of more than ``rows`` rows as a :class:`_PackedFrame`, other
     results as they are. The server unpickles what comes back in the thread that asked for it,
-    and a single ``pickle.loads`` of a 10,000-row frame of reasons holds the GIL (it is one C
-    call) long enough to stall every request for a tenth of a second or more (the API
-    benchmark's p99 while analyses ran went from 7 ms to 178 ms at 10,000 organizations);
-    pieces let the event loop in between."""
+    and a single ``pickle.loads`` of a large frame holds the GIL for its whole length (it is one
+    C call); pieces let the event loop in between. (The API benchmark's stalls while analyses
+    ran at 10,000 organizations turned out to be mostly the garbage collector's: see
+    :func:`api.services._settle_heap`; this alone did not change them.)"""
     import pandas as pd
 
     if not isinstance(result, pd.DataFrame) or len(result) <= rows:
