@@ -876,7 +876,8 @@ def _read_xlsx(data: bytes, label: str, info: FileInfo, limits: Limits,
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             unpacked = sum(i.file_size for i in zf.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError) as err:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as err:
+        # NotImplementedError: zipfile's answer to a damaged "version needed to extract".
         log.error(label, None, None, f"this workbook is damaged (not a valid .xlsx file: {err})")
         return []
     if unpacked > limits.max_unpacked_bytes:

@@ -169,6 +169,15 @@ def test_random_workbooks_end_in_a_clean_plan_or_a_refusal(header, rows):
 _BASE_WORKBOOK = _workbook([["id", "name", "type"], ["A", "Acme", "company"], ["B", "Beta", "PME"]])
 
 
+def test_a_workbook_asking_for_an_unknown_zip_version_is_refused_cleanly():
+    # Found by the fuzzing below: zipfile raises NotImplementedError ("zip file version 6.4")
+    # when a central directory entry's "version needed to extract" is too high.
+    damaged = bytearray(_BASE_WORKBOOK)
+    entry = damaged.index(b"PK\x01\x02")
+    damaged[entry + 6:entry + 8] = (64).to_bytes(2, "little")
+    check(InputFile("damaged.xlsx", bytes(damaged)))
+
+
 @settings(max_examples=XLSX_EXAMPLES, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_damaged_workbooks_are_refused_cleanly(data):
