@@ -12,7 +12,6 @@ is pure Python. The values here are the same definitions, checked against networ
 
 from __future__ import annotations
 
-import gc
 import random
 from itertools import chain, repeat
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from analysis._matrices import Snapshot, Tokens, _items, snapshot_matrices, sorted_unique, token_matrix
-from analysis._network import RESULT_TYPES
+from analysis._network import RESULT_TYPES, paused_gc
 
 __all__: list[str] = []
 
@@ -142,15 +141,7 @@ def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot 
     # Views (subgraph_view, restricted_view) hold filtering wrappers, not dicts: they take the
     # general path below.
     if G.is_directed() and type(G._node) is dict and type(G._succ) is dict:
-        gc_was_enabled = gc.isenabled()
-        # Lists of every edge's attribute dict would trigger the cyclic garbage collector
-        # again and again, each time walking the whole graph for nothing (no cycles are made).
-        gc.disable()
-        try:
-            return _directed_edges(G, weight=weight)
-        finally:
-            if gc_was_enabled:
-                gc.enable()
+        return _directed_edges(G, weight=weight)
     S = snapshot_matrices(G, weight=weight)
     M = S.A if weight is None else S.W
     T = sp.triu(M, k=1).tocoo()
@@ -160,6 +151,9 @@ def _edges(G: nx.Graph, *, weight: str | None = None) -> tuple[_Edges, Snapshot 
     return _Edges(S.nodes, u, v, w), S
 
 
+# Lists of every edge's attribute dict would set off the cyclic garbage collector again and
+# again, each time walking the whole graph for nothing (no cycles are made).
+@paused_gc
 def _directed_edges(G: nx.DiGraph, *, weight: str | None = None) -> tuple[_Edges, _Network]:
     """:func:`_edges` of a directed graph (or multigraph), with the same rules as
     :func:`analysis._matrices.snapshot_matrices`: cluster nodes are left out (a ``PART_OF``

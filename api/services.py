@@ -82,13 +82,6 @@ def _release_memory() -> None:
 _SETTLE_ABOVE = 50_000
 
 
-def _graph_objects(G: Any) -> int:
-    try:
-        return G.number_of_nodes() + G.number_of_edges()
-    except AttributeError:
-        return 0
-
-
 def _settle_heap() -> None:
     """Collect what is garbage now, then move every object still alive (the new snapshot
     among them) out of the cyclic garbage collector's sight (``gc.freeze``).
@@ -281,11 +274,9 @@ class Workspace:
             # Tagged with the generation it started from: if an import landed meanwhile, the
             # next request sees a stale entry and recomputes.
             entry = Entry(value, generation, time.monotonic(), next(_versions))
-            replaced = self._cache.get(key)
-            self._cache[key] = entry
+            self._cache[key] = entry  # the entry replaced, if any, is no longer referenced
             if key == ("snapshot",):
-                del replaced
-                if _graph_objects(value) >= _SETTLE_ABOVE:
+                if value.number_of_nodes() + value.number_of_edges() >= _SETTLE_ABOVE:
                     _settle_heap()
                 _release_memory()
             self._cache.move_to_end(key)

@@ -47,6 +47,7 @@ __all__ = [
     "neo4j_password",
     "neo4j_uri",
     "neo4j_home",
+    "neo4j_port",
     "wipe_bench_server",
     "neo4j_import_dir",
     "neo4j_pid",
@@ -374,10 +375,15 @@ def neo4j_home() -> Path:
     return Path(os.environ.get("MAILLAGE_BENCH_NEO4J_HOME", ROOT / ".neo4j-bench"))
 
 
+def neo4j_port() -> int:
+    """The benchmark server's Bolt port (from its URI)."""
+    return int(neo4j_uri().rsplit(":", 1)[1])
+
+
 def wipe_bench_server() -> None:
     """Empty the benchmark server's graph with ``scripts/neo4j-local wipe`` (delete its store and
     start again): seconds, where deleting a million organizations with Cypher takes minutes."""
-    env = dict(os.environ, MAILLAGE_NEO4J_HOME=str(neo4j_home()), MAILLAGE_NEO4J_PORT=neo4j_uri().rsplit(":", 1)[1])
+    env = dict(os.environ, MAILLAGE_NEO4J_HOME=str(neo4j_home()), MAILLAGE_NEO4J_PORT=str(neo4j_port()))
     subprocess.run([str(ROOT / "scripts" / "neo4j-local"), "wipe"], env=env, check=True, capture_output=True)
 
 

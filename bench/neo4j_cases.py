@@ -29,7 +29,7 @@ from bench.common import (
     neo4j_home,
     neo4j_import_dir,
     neo4j_pid,
-    neo4j_uri,
+    neo4j_port,
     process_cpu_seconds,
     wipe_bench_server,
 )
@@ -295,7 +295,7 @@ def _bulk_row(ctx: Context, plan: dict[str, Any], size: str, n_rows: int, csv_s:
     log: list[str] = []
     m = measure_once(lambda: bulk_load(bench_store, plan["organizations"], plan["relationships"],
                                        source=plan["source"], neo4j_home=neo4j_home(),
-                                       neo4j_port=int(neo4j_uri().rsplit(":", 1)[1]), log=log.append))
+                                       neo4j_port=neo4j_port(), log=log.append))
     store = bench_store()
     try:
         counts = store.counts()
@@ -329,7 +329,7 @@ def fill_bench_server(plan: dict[str, Any]):
 
     wipe_bench_server()
     bulk_load(bench_store, plan["organizations"], plan["relationships"], source=plan["source"],
-              neo4j_home=neo4j_home(), neo4j_port=int(neo4j_uri().rsplit(":", 1)[1]))
+              neo4j_home=neo4j_home(), neo4j_port=neo4j_port())
     return bench_store()
 
 

@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,7 @@ from bench.common import (
     measure_once,
     neo4j_home,
     neo4j_pid,
-    neo4j_uri,
+    neo4j_port,
     process_rss,
     wipe_bench_server,
 )
@@ -254,7 +253,7 @@ def run_end_to_end(ctx: Context) -> None:
     # take about a quarter of an hour (the load case measures that path at 100k); a first load
     # of that size is what `maillage load --bulk` is for: neo4j-admin's importer, the server
     # restarted around it.
-    home, port = neo4j_home(), int(neo4j_uri().rsplit(":", 1)[1])
+    home, port = neo4j_home(), neo4j_port()
     log: list[str] = []
     m = _stage(ctx, "load into Neo4j (maillage load --bulk: neo4j-admin import, server restarted)",
                lambda: bulk_load(bench_store, state["plan"].organizations, state["plan"].relationships,
