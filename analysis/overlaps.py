@@ -429,6 +429,12 @@ def find_overlaps(
     RT = R_mid.T.tocsr()
     R_hub = R[:, np.flatnonzero(hub)].tocsr() if hub.any() else None
     hub_count = np.diff(R_hub.indptr) if R_hub is not None else None
+    if R_hub is not None:
+        # Hubs of each row among its memberships and among its partners.
+        is_mem = (np.flatnonzero(hub) >= n)[R_hub.indices]
+        row_of = np.repeat(np.arange(n), hub_count)
+        hub_m = np.bincount(row_of[is_mem], minlength=n).astype(np.float64)
+        hub_p = hub_count - hub_m
 
     attr = _attribute_candidates(S, w, min_score, m_size, p_size, block_cap, block_sample, seed)
 
@@ -469,6 +475,17 @@ def find_overlaps(
         p_shared = count - m_shared * _MEMBERSHIP_UNIT
         if R_hub is not None:
             touch = np.flatnonzero((hub_count[I] > 0) & (hub_count[J] > 0))
+            if len(touch) and min_score > 0:
+                # Shared hubs are counted only for pairs that could reach min_score if they
+                # shared every hub the one with fewer holds (the others are out either way):
+                # at a million organizations nearly every pair touches a hub.
+                It, Jt = I[touch], J[touch]
+                _, _, _, den_t, best_t = _best_scores(
+                    S, w, It, Jt, None if linked is None else linked[touch],
+                    (m_shared[touch] + np.minimum(hub_m[It], hub_m[Jt])) if use_mem else None,
+                    (p_shared[touch] + np.minimum(hub_p[It], hub_p[Jt])) if use_par else None,
+                    m_size, p_size, s_size, region, mandates)
+                touch = touch[(best_t >= min_score - 1e-12) & (den_t > 0)]
             if len(touch):
                 extra = pair_sums(R_hub, I[touch], J[touch])
                 em = np.floor(extra / _MEMBERSHIP_UNIT)
@@ -546,6 +563,43 @@ def _score_pairs(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p
     for display."""
     if not len(I):
         return None
+    signal, found, num, den_all, best = _best_scores(S, w, I, J, linked, m_inter, p_inter, m_size,
+                                                     p_size, s_size, region, mandates)
+    wt = w["mandate_similarity"]
+    # Identical mandates are the most a pair can still gain: below min_score even then, it
+    # is out before its mandate is compared.
+    keep = np.flatnonzero((best >= min_score - 1e-12) & (den_all > 0))
+    if not len(keep):
+        return None
+    Ik, Jk = I[keep], J[keep]
+    cos = np.full(len(keep), np.nan)
+    hm = mandates.has[Ik] & mandates.has[Jk]
+    if hm.any():
+        cos[hm] = mandates.cosine(Ik[hm], Jk[hm])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = np.where(den_all[keep] > 0,
+                         (num[keep] + wt * np.nan_to_num(cos)) / den_all[keep], 0.0)
+    ok = score >= min_score - 1e-12
+    if not ok.any():
+        return None
+    sel = keep[ok]
+    shown = {key: tuple(v if v is None else v[sel] for v in found[key]) if key in found
+             else signal(key, sel) for key in _SIGNALS}
+    (mj, _, m_in, m_un), (pj, _, p_in, p_un), (sj, _, s_in, s_un), (same, _, _, _) = (
+        shown[key] for key in _SIGNALS)
+    return {
+        "I": I[sel], "J": J[sel], "score": np.clip(score[ok], 0.0, 1.0),
+        "mj": mj, "pj": pj, "sj": sj, "same": same, "cos": cos[ok],
+        "m_inter": m_in, "m_union": m_un, "p_inter": p_in, "p_union": p_un,
+        "s_inter": s_in, "s_union": s_un,
+    }
+
+
+def _best_scores(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p_size, s_size,
+                 region, mandates) -> tuple:
+    """``(signal, found, num, den_all, best)`` of :func:`_score_pairs`: ``best`` is each
+    pair's score if its mandates were identical, the most it can reach. Each Jaccard index
+    grows with the shared count given, so counts that may be too high give bounds."""
 
     def signal(key: str, at) -> tuple:
         """``(index, applies, shared, union)`` of one signal for the pairs ``at``."""
@@ -586,33 +640,7 @@ def _score_pairs(S: Snapshot, w: dict, I, J, linked, m_inter, p_inter, m_size, p
         den_all, best_num = den, num
     with np.errstate(invalid="ignore", divide="ignore"):
         best = np.where(den_all > 0, best_num / den_all, 0.0)
-    # Identical mandates are the most a pair can still gain: below min_score even then, it
-    # is out before its mandate is compared.
-    keep = np.flatnonzero((best >= min_score - 1e-12) & (den_all > 0))
-    if not len(keep):
-        return None
-    Ik, Jk = I[keep], J[keep]
-    cos = np.full(len(keep), np.nan)
-    hm = mandates.has[Ik] & mandates.has[Jk]
-    if hm.any():
-        cos[hm] = mandates.cosine(Ik[hm], Jk[hm])
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = np.where(den_all[keep] > 0,
-                         (num[keep] + wt * np.nan_to_num(cos)) / den_all[keep], 0.0)
-    ok = score >= min_score - 1e-12
-    if not ok.any():
-        return None
-    sel = keep[ok]
-    shown = {key: tuple(v if v is None else v[sel] for v in found[key]) if key in found
-             else signal(key, sel) for key in _SIGNALS}
-    (mj, _, m_in, m_un), (pj, _, p_in, p_un), (sj, _, s_in, s_un), (same, _, _, _) = (
-        shown[key] for key in _SIGNALS)
-    return {
-        "I": I[sel], "J": J[sel], "score": np.clip(score[ok], 0.0, 1.0),
-        "mj": mj, "pj": pj, "sj": sj, "same": same, "cos": cos[ok],
-        "m_inter": m_in, "m_union": m_un, "p_inter": p_in, "p_union": p_un,
-        "s_inter": s_in, "s_union": s_un,
-    }
+    return signal, found, num, den_all, best
 
 
 def _pairs_matrix(X: sp.csr_array, I: np.ndarray, J: np.ndarray) -> sp.csr_array:

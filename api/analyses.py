@@ -43,8 +43,8 @@ def run_analysis(name: str, G: nx.Graph, *, top: int | None = 10, lang: str = "e
             df = df.sort_values("constraint", na_position="last").head(top)
         return df
     if name == "overlaps":
-        df = analysis.find_overlaps(G, lang=lang)
-        return df.head(top) if top is not None else df
+        # Only the rows shown get names and reasons written.
+        return analysis.find_overlaps(G, lang=lang, top=top)
     if name == "duplicates":
         df = analysis.find_duplicate_structures(G, lang=lang)
         return df.head(top) if top is not None else df

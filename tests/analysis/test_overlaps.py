@@ -169,6 +169,44 @@ def test_pruning_before_the_mandates_changes_nothing():
         pd.testing.assert_frame_equal(kept, expected, check_dtype=False, check_index_type=False)
 
 
+@pytest.mark.parametrize("seed", [9, 10])
+def test_hubs_are_counted_only_for_pairs_that_can_reach_the_threshold(monkeypatch, seed):
+    # With a low hub cap nearly every pair touches a hub, as at a million organizations.
+    # Shared hubs are counted only for pairs that could reach min_score if they shared
+    # every hub: the rows must be those of the run that counts them for every pair.
+    import sys
+
+    G = _with_mandates(make_snapshot(90, 0.05, seed=seed), seed)
+    H = nx.barabasi_albert_graph(90, 2, seed=seed)
+    G.add_edges_from((f"o{u}", f"o{v}", "PARTNERS_WITH", {"type": "PARTNERS_WITH"}) for u, v in H.edges)
+    G.add_edges_from((f"o{u}", f"o{u % 5}", "MEMBER_OF", {"type": "MEMBER_OF"}) for u in range(5, 90))
+    counted = []
+    real_sums, real_best = overlaps.pair_sums, overlaps._best_scores
+
+    def counting(X, I, J, *a, **k):
+        counted.append(len(I))
+        return real_sums(X, I, J, *a, **k)
+
+    def unbounded(*a):
+        out = real_best(*a)
+        if sys._getframe(1).f_code.co_name == "find_overlaps":  # the bound: every pair passes
+            return (*out[:4], np.full(len(out[4]), np.inf))
+        return out
+
+    monkeypatch.setattr(overlaps, "pair_sums", counting)
+    for t in (0.3, 0.4):
+        counted.clear()
+        kept = find_overlaps(G, min_score=t, hub_cap=4)
+        bounded = sum(counted)
+        with monkeypatch.context() as m:
+            m.setattr(overlaps, "_best_scores", unbounded)
+            counted.clear()
+            expected = find_overlaps(G, min_score=t, hub_cap=4)
+        pd.testing.assert_frame_equal(kept, expected)
+        # (pair_sums also compares mandates: the counts are of pairs looked at, all told)
+        assert len(kept) and 0 < bounded < sum(counted)
+
+
 def test_organizations_without_ties_are_compared_by_sector_region_and_mandate():
     mandate = "Accompagner les entreprises du numérique dans leur croissance"
     nodes = {x: dict(type="association", sectors=["TIC"], region="Laval", mandate=mandate) for x in ("a", "b")}
