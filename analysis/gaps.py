@@ -365,16 +365,84 @@ def _measures_elementwise(net: _Net, I: np.ndarray, J: np.ndarray, *,
     return out
 
 
+def _numbered(X: sp.csr_array, Q: sp.csr_array, idx: np.ndarray) -> tuple:
+    """Return ``(pairs, values, V)``: the pairs of ``Q`` (pair ``idx[k]`` stored as
+    ``1 + i (k + 1)``) at which ``X`` (real, positive where stored) stores something, its
+    values there, and the product ``V`` read. ``x (1 + i (k + 1))`` keeps x in its real part,
+    and the pair's number comes back by division (x is a positive sum, k + 1 a whole number:
+    the quotient is far closer than 0.5 to it)."""
+    V = X.multiply(Q)
+    return idx[np.rint(V.data.imag / V.data.real).astype(np.int64) - 1], V.data.real, V
+
+
+def _read_pairs(out: dict, idx: np.ndarray, rows: np.ndarray, cols: np.ndarray,
+                both: sp.csr_array, products: dict) -> None:
+    """Write ``both[rows, cols]`` (complex: common partners, Adamic-Adar) and each of
+    ``products[name][rows, cols]`` (real, positive) to ``out[...][idx]``; entries not
+    stored read 0.
+
+    scipy multiplies two matrices of unsorted rows elementwise through a dense row buffer,
+    in linear time: multiplying the products by a matrix numbering the pairs reads them
+    without sorting the products' long rows (which cost twice as much as this)."""
+    shape = both.shape
+    if len(rows) > 1 and not np.all(rows[1:] >= rows[:-1]):
+        o = np.argsort(rows, kind="stable")
+        idx, rows, cols = idx[o], rows[o], cols[o]
+    indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    # A pair listed twice would add up in the buffer: each is read once, then copied. The
+    # transpose lists each column's pairs by row, so that a pair listed twice is adjacent.
+    T = sp.csr_array((np.arange(1, len(idx) + 1, dtype=np.float64), cols, indptr), shape=shape).tocsc()
+    in_col = np.repeat(np.arange(shape[1]), np.diff(T.indptr))
+    again = (T.indices[1:] == T.indices[:-1]) & (in_col[1:] == in_col[:-1])
+    copies = None
+    if again.any():
+        new = np.concatenate(([True], ~again))
+        first = np.empty(len(idx), dtype=np.int64)
+        first[T.data.astype(np.int64) - 1] = (T.data[new].astype(np.int64) - 1)[np.cumsum(new) - 1]
+        copies = (idx, idx[first])
+        once = np.flatnonzero(first == np.arange(len(idx)))
+        idx, rows, cols = idx[once], rows[once], cols[once]
+        np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
+    Q = sp.csr_array((1.0 + 1j * np.arange(1, len(idx) + 1, dtype=np.float64), cols, indptr), shape=shape)
+    reads = {}
+    for name, X in products.items():
+        at, values, V = _numbered(X, Q, idx)
+        reads[name] = (at, values)
+        if len(reads) == 1:
+            lead = (at, V)
+    # Common partners and Adamic-Adar share the products' pattern and order (positive terms
+    # never cancel): read at the first product's pairs, else each on its own.
+    at, H = lead
+    V = both.multiply(sp.csr_array((np.ones(len(idx)), cols, indptr), shape=shape))
+    if np.array_equal(V.indptr, H.indptr) and np.array_equal(V.indices, H.indices):
+        reads["cn"], reads["aa"] = (at, V.data.real), (at, V.data.imag)
+    else:
+        reads["cn"] = _numbered(both.real, Q, idx)[:2]
+        reads["aa"] = _numbered(both.imag, Q, idx)[:2]
+    for name, (at, values) in reads.items():
+        out[name][at] = values
+    if copies is not None:
+        for name in reads:
+            out[name][copies[0]] = out[name][copies[1]]
+
+
 def _measures_products(net: _Net, I: np.ndarray, J: np.ndarray) -> dict:
     """Exact pair measures from sparse products ``A[sources] @ diag(g) @ A``, row block by
-    row block; faster than :func:`_measures_elementwise` when sources have many pairs."""
+    row block; faster than :func:`_measures_elementwise` when sources have many pairs.
+
+    Common partners and Adamic-Adar come out of one complex product (real and imaginary
+    parts are summed separately, each exactly as its own product would), resource
+    allocation from a second. The pairs are then read off the products by elementwise
+    multiplication with a matrix holding each pair's number: scipy multiplies rows of
+    unsorted indices through a dense row buffer, in linear time, where sorting the products'
+    long rows to bisect them cost twice as much."""
     n, P = net.n, len(I)
-    keys = I.astype(np.int64) * n + J
     out = {k: np.zeros(P) for k in ("cn", "aa", "ra")}
     if net.W is not None:
         out["waa"] = np.zeros(P)
     A = net.A
-    GA = sp.diags_array(net.g_aa) @ A
+    CA = (A + 1j * (sp.diags_array(net.g_aa) @ A)).tocsr()
     GR = sp.diags_array(net.g_ra) @ A
     if net.W is not None:
         GWB = sp.diags_array(net.g_w) @ A
@@ -382,7 +450,7 @@ def _measures_products(net: _Net, I: np.ndarray, J: np.ndarray) -> dict:
     sources = np.flatnonzero(np.bincount(I, minlength=n))
     bounds = _blocks(A[sources] @ net.size.astype(np.float64), _BLOCK_PAIRS)
     # Group the pairs by block with a stable sort on the (small) block number, not on the
-    # pair keys themselves; each block's pairs are then found in its products by bisection.
+    # pair keys themselves.
     block_of = np.zeros(n, dtype=np.int32)
     for k, (a, b) in enumerate(bounds):
         block_of[sources[a:b]] = k
@@ -395,37 +463,20 @@ def _measures_products(net: _Net, I: np.ndarray, J: np.ndarray) -> dict:
             continue
         R = sources[a:b]
         AR = A[R]
-        products = {"cn": AR @ A, "aa": AR @ GA, "ra": AR @ GR}
+        both = AR @ CA
+        products = {"ra": AR @ GR}
         if net.W is not None:
             products["waa"] = net.W[R] @ GWB + AR @ GWW
+        loc = np.searchsorted(R, I[idx])
         cells = len(R) * n
-        if cells <= _DENSE_CELLS and cells <= 8 * products["cn"].nnz:
-            # A dense product is read at the pairs directly: no sort, no bisection.
-            loc = np.searchsorted(R, I[idx])
+        if cells <= _DENSE_CELLS and cells <= 8 * both.nnz:
+            # A dense product is read at the pairs directly.
+            D = both.toarray()[loc, J[idx]]
+            out["cn"][idx], out["aa"][idx] = D.real, D.imag
             for name, X in products.items():
                 out[name][idx] = X.toarray()[loc, J[idx]]
             continue
-        first = None
-        for name, X in products.items():
-            X = X.tocsr()
-            # All products share one sparsity pattern (positive weights never cancel), and
-            # the same algorithm lists it in the same order: look the pairs up once.
-            if first is None or not (np.array_equal(X.indptr, first[0].indptr)
-                                     and np.array_equal(X.indices, first[0].indices)):
-                # Sorting a copy whose values are entry numbers gives the permutation that
-                # sorts every product (scipy sorts each short row in C).
-                perm = sp.csr_array((np.arange(X.nnz, dtype=np.float64), X.indices.copy(), X.indptr.copy()),
-                                    shape=X.shape)
-                perm.has_sorted_indices = False
-                perm.sort_indices()
-                xkeys = _csr_keys(perm, R, n)
-                want = keys[idx]
-                pos = np.searchsorted(xkeys, want)
-                pos[pos == len(xkeys)] = 0
-                hit = xkeys[pos] == want if len(xkeys) else np.zeros(len(want), dtype=bool)
-                first = (X, perm.data.astype(np.int64)[pos[hit]], hit)
-            _, at, hit = first
-            out[name][idx[hit]] = X.data[at]
+        _read_pairs(out, idx, loc, J[idx], both, products)
     union = net.size[I] + net.size[J] - out["cn"]
     if not A.diagonal().any():
         out["jaccard"] = np.divide(out["cn"], union, out=np.zeros(P), where=union > 0)
@@ -433,7 +484,7 @@ def _measures_products(net: _Net, I: np.ndarray, J: np.ndarray) -> dict:
     # The products count the pair's own nodes when a self-loop puts them in both
     # neighbourhoods; networkx leaves u and v out of the common neighbours.
     a_keys = _csr_keys(A, np.arange(n), n)
-    linked = _in_sorted(keys, a_keys)
+    linked = _in_sorted(I.astype(np.int64) * n + J, a_keys)
     loop_i = _in_sorted(I.astype(np.int64) * (n + 1), a_keys)
     loop_j = _in_sorted(J.astype(np.int64) * (n + 1), a_keys)
     raw_cn = out["cn"].copy()
@@ -659,6 +710,11 @@ class _Gaps:
             self.Ah = A[:, self.hubs].tocsr()
             self.hub_count = np.diff(self.Ah.indptr)
             self.Wh = net.W[:, self.hubs].tocsr() if weighted else None
+            # What each node could get through its hubs if its partner shared them all.
+            if weighted:
+                self.hub_reach = (self.Wh @ net.g_w[self.hubs]) * self.scale
+            else:
+                self.hub_reach = self.Ah @ net.g_aa[self.hubs]
         # Two-hop paths a - c - b with (a, b, c) the three helix types, c not a hub.
         self.helix_B = {}
         if table.helix > 0:
@@ -733,6 +789,40 @@ class _Gaps:
                     helix[k] |= has_c & (third == c)
         return ev, helix
 
+    def hub_bounds(self, I: np.ndarray, J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Upper bounds of :meth:`hub_part`'s two results, from each node's own hubs: the
+        evidence of the hubs shared is at most what either node's hubs give (weighted: what
+        both give, each its own side of the sum), and a hub can close a triple helix only
+        if both touch one."""
+        if self.weighted:
+            ub = self.hub_reach[I] + self.hub_reach[J]
+        else:
+            ub = np.minimum(self.hub_reach[I], self.hub_reach[J])
+        # The same terms summed in another order may round differently: pad the bound.
+        ub = ub * (1.0 + 1e-9) + 1e-12
+        touch = (self.hub_count[I] > 0) & (self.hub_count[J] > 0)
+        return ub * touch, touch & (self.table.third[self.tc[I], self.tc[J]] >= 0)
+
+    def settle(self, I: np.ndarray, J: np.ndarray, ev: np.ndarray, helix: np.ndarray,
+               shared: tuple, floor: np.ndarray | None) -> tuple:
+        """Add the evidence through hubs to a block of candidates (``ev`` and ``helix``
+        without it), first dropping the pairs whose best possible score is below ``floor``
+        (a score, or one per pair; None keeps every pair). At a million organizations the
+        hubs are tens of thousands of nodes that nearly every pair touches: bounding spares
+        the exact hub evidence of almost every pair when only the best are wanted."""
+        if not self.hubs.size or not len(I):
+            return I, J, ev, helix, shared
+        if floor is not None:
+            ub, could = self.hub_bounds(I, J)
+            best, _, _ = self.rank(I, J, ev + ub, helix | could, shared)
+            keep = np.flatnonzero(best >= floor)
+            I, J, ev, helix = I[keep], J[keep], ev[keep], helix[keep]
+            shared = (shared[0][keep], shared[1][keep])
+            if not len(I):
+                return I, J, ev, helix, shared
+        hev, hub_helix = self.hub_part(I, J)
+        return I, J, ev + hev, helix | hub_helix, shared
+
     def helix_pairs(self, R: np.ndarray) -> sp.csr_array:
         """0/1 matrix of the pairs ``(R[r], j)`` with a non-hub common partner of the third
         helix type."""
@@ -747,10 +837,15 @@ class _Gaps:
 
     # -- scoring ------------------------------------------------------------------------
 
-    def rank(self, I: np.ndarray, J: np.ndarray, ev: np.ndarray, helix: np.ndarray):
-        """Return ``(score, complementarity, helix_used)`` of pairs from their evidence."""
-        sec = self.S.sectors.shared(I, J) > 0
-        clu = self.S.clusters.shared(I, J) > 0
+    def shared(self, I: np.ndarray, J: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Whether each pair shares a sector, and a cluster."""
+        return self.S.sectors.shared(I, J) > 0, self.S.clusters.shared(I, J) > 0
+
+    def rank(self, I: np.ndarray, J: np.ndarray, ev: np.ndarray, helix: np.ndarray,
+             shared: tuple | None = None):
+        """Return ``(score, complementarity, helix_used)`` of pairs from their evidence
+        (and :meth:`shared`, when already known)."""
+        sec, clu = self.shared(I, J) if shared is None else shared
         pair = self.tc[I] * _K + self.tc[J]
         base = self.table.score.ravel()[pair]
         req = self.table.requires.ravel()[pair]
@@ -763,7 +858,9 @@ class _Gaps:
         return score, comp, helix_used
 
     def candidates(self, src: np.ndarray, mode: str):
-        """Yield blocks ``(I, J, evidence, helix)`` of candidate pairs with ``I`` in ``src``."""
+        """Yield blocks ``(I, J, evidence, helix)`` of candidate pairs with ``I`` in ``src``,
+        each source's pairs in one block; evidence and triple helices through hubs are left
+        to :meth:`settle`."""
         n = self.n
         in_src = np.zeros(n, dtype=bool)
         in_src[src] = True
@@ -785,10 +882,11 @@ class _Gaps:
                 continue
             I = R[np.repeat(np.arange(len(R)), np.diff(U.indptr))]
             J = U.indices.astype(np.int64)
-            hev, helix = self.hub_part(I, J)
+            helix = np.zeros(len(I), dtype=bool)
             if self.helix_B:
                 helix |= _flags([U], self.helix_pairs(R))
-            yield I, J, ev + hev, helix
+            # Without the hubs' evidence: see settle().
+            yield I, J, ev, helix
 
     def explicit(self, I: np.ndarray, J: np.ndarray):
         """The one block of caller-given pairs, scored elementwise."""
@@ -834,6 +932,28 @@ def _permutations(items):
             for c in items:
                 if len({a, b, c}) == 3:
                     yield a, b, c
+
+
+def _floor(ctx: _Gaps, I: np.ndarray, J: np.ndarray, ev: np.ndarray, helix: np.ndarray,
+           shared: tuple, kept: dict, top: int | None, per_node: int | None):
+    """The score a candidate of this block must be able to reach to be kept, from the
+    scores without hubs (which the hubs can only raise): the ``top``-th best of those and of
+    the rows kept so far, or each source's ``per_node``-th best (its pairs are all in this
+    block). Enough pairs score at least that much, so a pair that cannot reach it is out.
+    None when every pair is wanted or there are no hubs."""
+    if not ctx.hubs.size or not len(I) or (top is None and per_node is None):
+        return None
+    low, _, _ = ctx.rank(I, J, ev, helix, shared)
+    if per_node is None:
+        pool = np.concatenate([kept["score"], low]) if kept else low
+        if len(pool) < top:
+            return None
+        return np.partition(pool, len(pool) - top)[len(pool) - top]
+    order = _by_source_then_score(I, low)
+    at_k = order[_rank_in_runs(I[order]) == per_node - 1]
+    floor = np.full(ctx.n, -np.inf)
+    floor[I[at_k]] = low[at_k]
+    return floor[I]
 
 
 def _take_top(keep: dict, block: dict, top: int | None) -> dict:
@@ -1129,11 +1249,16 @@ def suggest_partnerships(
 
     kept: dict = {}
     for I, J, ev, helix in blocks:
-        score, comp, helix_used = ctx.rank(I, J, ev, helix)
-        block = {"I": I, "J": J, "score": score, "comp": comp, "helix": helix_used}
         if per_node is None:
             once = ~in_src[J] | (I < J)
-            block = {k: v[once] for k, v in block.items()}
+            I, J, ev, helix = I[once], J[once], ev[once], helix[once]
+        shared = ctx.shared(I, J)
+        if isinstance(candidates, str):
+            floor = _floor(ctx, I, J, ev, helix, shared, kept, top, per_node)
+            I, J, ev, helix, shared = ctx.settle(I, J, ev, helix, shared, floor)
+        score, comp, helix_used = ctx.rank(I, J, ev, helix, shared)
+        block = {"I": I, "J": J, "score": score, "comp": comp, "helix": helix_used}
+        if per_node is None:
             kept = _take_top(kept, block, top)
         else:
             # Stable sorts by score then I: ties keep candidate order (the final sort orders

@@ -199,6 +199,31 @@ def test_weighted_adamic_adar_equals_lu_and_zhou(method):
     assert np.abs(df["weighted_adamic_adar"].to_numpy() - expected).max() <= TOL
 
 
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_products_read_sparse_blocks_of_pairs_in_any_order_and_repeated(monkeypatch, seed):
+    # At scale the products are too sparse to read densely: the pairs are then read off them
+    # through a matrix numbering the pairs. Small blocks and no dense reading force that
+    # path here, with shuffled pairs, repeated pairs, self-loops and weights.
+    import analysis.gaps as gaps
+
+    monkeypatch.setattr(gaps, "_DENSE_CELLS", 0)
+    monkeypatch.setattr(gaps, "_BLOCK_PAIRS", 60)
+    rng = random.Random(seed)
+    H = nx.gnp_random_graph(70, 0.1, seed=seed)
+    H.add_edges_from([(0, 0), (5, 5)])
+    for u, v in H.edges:
+        H.edges[u, v]["w"] = rng.choice([0.5, 1.0, 2.0])
+    pairs = [pr for pr in itertools.combinations(H.nodes, 2)] + [(0, 0)]
+    pairs += rng.sample(pairs, 300) + [(v, u) for u, v in rng.sample(pairs, 100)]
+    rng.shuffle(pairs)
+    df = score_pairs(H, pairs, weight="w", method="products")
+    assert list(zip(df.u, df.v)) == pairs
+    _assert_equal_networkx(df, H, "u", "v")
+    ref = score_pairs(H, pairs, weight="w", method="elementwise")
+    assert np.abs(df["weighted_adamic_adar"].to_numpy() - ref["weighted_adamic_adar"].to_numpy()).max() <= TOL
+    assert (df["common_partners"] > 0).sum() > len(pairs) // 4  # the products did hold them
+
+
 def test_score_pairs_refuses_directed_graphs_and_unknown_nodes():
     with pytest.raises(InputError, match="partnership_network"):
         score_pairs(nx.DiGraph([(1, 2)]), [(1, 2)])
@@ -279,6 +304,45 @@ def test_hubs_find_no_pairs_but_count_in_every_score():
     expected = {frozenset((u, v)) for u, v in nx.non_edges(H)
                 if any(H.degree(w) <= cap for w in nx.common_neighbors(H, u, v))}
     assert found == expected
+
+
+@pytest.mark.parametrize("seed", [3, 4, 5])
+@pytest.mark.parametrize("weight", [None, "weight"])
+def test_bounding_the_hubs_evidence_keeps_exactly_the_best_rows(monkeypatch, seed, weight):
+    # A heavy-tailed network with a low hub cap: nearly every pair touches a hub, as at a
+    # million organizations. Asking for the best rows bounds the hubs' evidence and settles
+    # it only for pairs that can still make the cut; the rows must be those of the run that
+    # settles every pair.
+    import analysis.gaps as gaps
+
+    G = make_snapshot(160, 0.02, seed=seed)
+    rng = random.Random(seed)
+    H = nx.barabasi_albert_graph(160, 2, seed=seed)
+    for u, v in H.edges:
+        G.add_edge(f"o{u}", f"o{v}", key="PARTNERS_WITH", type="PARTNERS_WITH",
+                   weight=rng.choice([0.5, 1.0, 3.0]))
+    settled = []
+    real_hub_part = gaps._Gaps.hub_part
+
+    def counting(self, I, J):
+        settled.append(len(I))
+        return real_hub_part(self, I, J)
+
+    monkeypatch.setattr(gaps._Gaps, "hub_part", counting)
+    kw = dict(hub_cap=6, weight=weight)
+    cols = ["source", "target", "score", "complementarity", "adamic_adar", "reasons"]
+    best = suggest_partnerships(G, top=25, **kw)
+    per = suggest_partnerships(G, per_node=3, **kw)
+    bounded = list(settled)
+    settled.clear()
+    monkeypatch.setattr(gaps, "_floor", lambda *a, **k: None)
+    assert best[cols].equals(suggest_partnerships(G, top=25, **kw)[cols])
+    assert per[cols].equals(suggest_partnerships(G, per_node=3, **kw)[cols])
+    # The bound spared some of the work in both (most of it when far fewer rows are wanted
+    # than there are candidates, as at scale).
+    assert len(bounded) == len(settled) == 2
+    assert all(0 < b < s for b, s in zip(bounded, settled))
+    assert (best["score"] > 0).all() and len(best) == 25
 
 
 def test_explicit_candidates_are_scored_as_given_without_linked_pairs():
