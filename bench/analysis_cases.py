@@ -223,10 +223,10 @@ def _ours_overlap_pairs(G: nx.Graph, threshold: float):
     """Return ``(function, description)``: maillage's pairs whose membership Jaccard reaches
     ``threshold``, from :func:`analysis.find_overlaps` scoring memberships alone.
 
-    Its defaults otherwise (``hub_cap=1000``: a body of more members is not used to find
-    candidates; the check against the exact pairs says whether that lost any). It still
-    computes the other columns (partners, sectors, mandates' TF-IDF) and writes a reason for
-    each pair: more work than the baselines do."""
+    Its defaults otherwise (``hub_cap="auto"``: no column is a hub at this size; the check
+    against the exact pairs says whether any pair was lost). It still computes the other
+    columns (partners, sectors, mandates' TF-IDF) and writes a reason for each pair: more
+    work than the baselines do."""
     from analysis import find_overlaps
 
     def ours():
