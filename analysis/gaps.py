@@ -405,15 +405,12 @@ def _read_pairs(out: dict, idx: np.ndarray, rows: np.ndarray, cols: np.ndarray,
         idx, rows, cols = idx[once], rows[once], cols[once]
         np.cumsum(np.bincount(rows, minlength=shape[0]), out=indptr[1:])
     Q = sp.csr_array((1.0 + 1j * np.arange(1, len(idx) + 1, dtype=np.float64), cols, indptr), shape=shape)
-    reads = {}
-    for name, X in products.items():
-        at, values, V = _numbered(X, Q, idx)
-        reads[name] = (at, values)
-        if len(reads) == 1:
-            lead = (at, V)
+    numbered = {name: _numbered(X, Q, idx) for name, X in products.items()}
+    reads = {name: (at, values) for name, (at, values, _) in numbered.items()}
     # Common partners and Adamic-Adar share the products' pattern and order (positive terms
     # never cancel): read at the first product's pairs, else each on its own.
-    at, H = lead
+    at, _, H = next(iter(numbered.values()))
+    del numbered
     V = both.multiply(sp.csr_array((np.ones(len(idx)), cols, indptr), shape=shape))
     if np.array_equal(V.indptr, H.indptr) and np.array_equal(V.indices, H.indices):
         reads["cn"], reads["aa"] = (at, V.data.real), (at, V.data.imag)

@@ -87,9 +87,9 @@ PLANS: dict[str, list[tuple[str, dict[str, Any]]]] = {
         # from below at over 100x (target 30x), and keep `make bench` within its hour.
         ("map", {"orgs": 2000, "runs": 3, "pyvis_timeout": 120}),
         ("scale_analyses", {"orgs": 100_000, "stage_limit_s": 300}),
-        # A stage still running after 4 minutes is stopped and reported as failed: at a million
-        # organizations suggestions and overlaps spend longer than that on pairs sharing a hub
-        # (see the closing note of #6), and `make bench` must finish within the hour.
+        # An analysis still running after 4 minutes is stopped and reported as a missed target,
+        # so that `make bench` finishes within the hour whatever happens (the slowest at a
+        # million organizations, brokers and suggestions, took 140 s).
         ("end_to_end", {"orgs": 1_000_000, "stage_limit_s": 240}),
     ],
 }
