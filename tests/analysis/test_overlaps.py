@@ -216,6 +216,21 @@ def test_organizations_without_ties_are_compared_by_sector_region_and_mandate():
     assert df.score[0] == pytest.approx(1.0) and df.membership_jaccard[0] == 0.0
 
 
+def test_mandates_edited_in_place_are_compared_afresh():
+    # The mandates' TF-IDF is kept with the graph between calls: an edit, even in place, must
+    # be seen by the next call.
+    mandate = "Accompagner les entreprises du numérique dans leur croissance"
+    nodes = {x: dict(type="association", sectors=["TIC"], region="Laval", mandate=mandate) for x in ("a", "b")}
+    G = _snapshot([], **nodes)
+    assert find_overlaps(G).mandate_similarity[0] == pytest.approx(1.0)
+    fitted = overlaps._TFIDF[G][1]
+    assert find_overlaps(G).mandate_similarity[0] == pytest.approx(1.0)
+    assert overlaps._TFIDF[G][1] is fitted  # the same texts: not fitted again
+    G.nodes["b"]["mandate"] = "Former des soudeurs pour les chantiers navals"
+    df = find_overlaps(G, min_score=0.0, min_shared=0)
+    assert df.mandate_similarity[0] == pytest.approx(0.0)
+
+
 def test_top_and_sorting():
     G = _with_mandates(make_snapshot(60, 0.1, seed=4), 4)
     df = find_overlaps(G, min_score=0.3, min_shared=1)
